@@ -1,10 +1,10 @@
-"""The stack matrix, declared once: CLI choices, validation, nox sessions and test ids derive from it."""
+"""The stack matrix, declared once: choices, validation, nox sessions, test ids derive from it."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import TypeVar
 
 from scaffold.errors import UsageError
@@ -14,17 +14,17 @@ __all__ = ["STACKS", "Design", "Orm", "PackageManager", "Stack", "parse_choice"]
 E = TypeVar("E", bound=Enum)
 
 
-class Design(str, Enum):
+class Design(StrEnum):
     DDD = "ddd"
     MVC = "mvc"
 
 
-class Orm(str, Enum):
+class Orm(StrEnum):
     SQLALCHEMY = "sqlalchemy"
     TORTOISE = "tortoise"
 
 
-class PackageManager(str, Enum):
+class PackageManager(StrEnum):
     UV = "uv"
     POETRY = "poetry"
 

@@ -1,0 +1,157 @@
+"""`create`: a new service for one cell of the stack matrix, all or nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+from scaffold import blueprint, gitops, package_managers
+from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.filesystem import Journal
+from scaffold.matrix import Stack
+from scaffold.names import validate_project_name
+from scaffold.render import RenderedFile
+from scaffold.reporting import FileStatus, Reporter, SilentReporter
+
+__all__ = ["CreateResult", "PlannedFile", "create_project"]
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: PurePosixPath
+    status: FileStatus
+
+
+@dataclass
+class CreateResult:
+    """What `create` did (or, in a dry run, would do)."""
+
+    destination: Path
+    stack: Stack
+    files: list[PlannedFile] = field(default_factory=list)
+    lock_file: Path | None = None
+    commit: gitops.CommitInfo | None = None
+    dry_run: bool = False
+
+
+def _validate_index_url(index_url: str | None) -> None:
+    if index_url is None:
+        return
+    parsed = urlparse(index_url)
+    if parsed.scheme not in {"http", "https", "file"} or not (parsed.netloc or parsed.path):
+        raise UsageError(
+            f"Invalid --index-url {index_url!r}; give the full URL of a package index "
+            "such as https://mirror.example/simple."
+        )
+
+
+def _validate_destination(destination: Path) -> None:
+    if destination.exists() and not destination.is_dir():
+        raise UsageError(f"DEST {destination} exists and is not a directory; choose a directory.")
+    existing = destination
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"DEST {destination} cannot be created: {existing} is not a directory.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"DEST {destination} is not writable: no write permission on {existing}.")
+
+
+def _plan(destination: Path, files: list[RenderedFile], lock_file: str) -> list[PlannedFile]:
+    planned = []
+    for rendered in files:
+        target = destination / rendered.path
+        if not target.exists() and not any(parent.is_file() for parent in target.parents):
+            status = FileStatus.CREATE
+        elif target.is_file() and target.read_bytes() == rendered.content:
+            status = FileStatus.IDENTICAL
+        else:
+            status = FileStatus.CONFLICT
+        planned.append(PlannedFile(rendered.path, status))
+    lock_status = FileStatus.CONFLICT if (destination / lock_file).exists() else FileStatus.CREATE
+    planned.append(PlannedFile(PurePosixPath(lock_file), lock_status))
+    return planned
+
+
+def create_project(
+    *,
+    name: str,
+    stack: Stack,
+    destination: Path | None = None,
+    index_url: str | None = None,
+    git: bool = True,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> CreateResult:
+    """Create the project ``name`` for ``stack`` in ``destination`` (default ``./name``).
+
+    Everything is validated before anything is written. On failure (Ctrl-C included) a
+    destination that create made is removed; in an existing destination only what create
+    generated is removed and every pre-existing file stays byte-identical.
+    """
+    report = reporter or SilentReporter()
+    validate_project_name(name)
+    _validate_index_url(index_url)
+    destination = (destination or Path(name)).absolute()
+    _validate_destination(destination)
+    spec = package_managers.spec_for(stack.package_manager)
+    if not dry_run:
+        package_managers.require_manager(stack.package_manager)
+        if git and shutil.which("git") is None:
+            raise UsageError("git is not installed or not on PATH; install git or pass --no-git.")
+
+    files = blueprint.project_files(name=name, stack=stack, index_url=index_url)
+    result = CreateResult(destination=destination, stack=stack, dry_run=dry_run)
+    result.files = _plan(destination, files, spec.lock_file)
+    conflicts = [str(item.path) for item in result.files if item.status is FileStatus.CONFLICT]
+    if conflicts:
+        raise UsageError(
+            f"DEST {destination} already has files that create would overwrite: "
+            f"{', '.join(conflicts)}; move them away or choose another DEST."
+        )
+    for item in result.files:
+        report.file(item.status, item.path)
+    if dry_run:
+        return result
+
+    journal = Journal.start(destination)
+    try:
+        journal.ensure_root()
+        for rendered in files:
+            target = destination / rendered.path
+            if not target.exists():
+                journal.write(target, rendered.content, executable=rendered.executable)
+        with report.step(f"Locking dependencies with {spec.executable}"):
+            result.lock_file = package_managers.lock(destination, stack.package_manager)
+        journal.adopt(result.lock_file)
+        if git:
+            git_existed = (destination / ".git").exists()
+            paths = [str(item.path) for item in result.files]
+            with report.step("Making the initial git commit"):
+                result.commit = gitops.commit_new_project(
+                    destination, paths, f"Create {name} ({stack.id}) with robyn-config"
+                )
+            if not git_existed:
+                journal.adopt(destination / ".git")
+    except (ScaffoldError, OSError) as error:
+        journal.rollback()
+        reason = error.message if isinstance(error, ScaffoldError) else _describe(error)
+        raise OperationFailed(f"{reason}\n{_rolled_back(journal)}") from error
+    except BaseException:
+        journal.rollback()
+        raise
+    return result
+
+
+def _rolled_back(journal: Journal) -> str:
+    if journal.root_created:
+        return f"Rolled back: removed {journal.root}."
+    return f"Rolled back: removed what create had written in {journal.root}; nothing else changed."
+
+
+def _describe(error: OSError) -> str:
+    where = f" ({error.filename})" if error.filename else ""
+    return f"Writing the project failed: {error.strerror or error}{where}."

@@ -1,0 +1,92 @@
+"""The package managers a generated project can use: availability and locking."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaffold.errors import OperationFailed, UsageError
+from scaffold.matrix import PackageManager
+
+__all__ = ["ManagerSpec", "lock", "require_manager", "spec_for"]
+
+OUTPUT_TAIL_LINES = 12
+
+
+@dataclass(frozen=True)
+class ManagerSpec:
+    """How to find, install and drive one package manager."""
+
+    manager: PackageManager
+    executable: str
+    lock_file: str
+    lock_args: tuple[str, ...]
+    install_hint: str
+
+
+_SPECS = {
+    PackageManager.UV: ManagerSpec(
+        manager=PackageManager.UV,
+        executable="uv",
+        lock_file="uv.lock",
+        lock_args=("lock",),
+        install_hint="install it with 'pip install uv' (or 'pipx install uv')",
+    ),
+    PackageManager.POETRY: ManagerSpec(
+        manager=PackageManager.POETRY,
+        executable="poetry",
+        lock_file="poetry.lock",
+        lock_args=("lock",),
+        install_hint="install it with 'pipx install poetry' (or 'pip install poetry')",
+    ),
+}
+
+
+def spec_for(manager: PackageManager) -> ManagerSpec:
+    return _SPECS[manager]
+
+
+def require_manager(manager: PackageManager) -> str:
+    """Return the path of the manager's executable, or raise a UsageError saying how to get it."""
+    spec = spec_for(manager)
+    found = shutil.which(spec.executable)
+    if found is None:
+        raise UsageError(
+            f"The package manager {spec.executable!r} is not installed or not on PATH; "
+            f"{spec.install_hint}."
+        )
+    return found
+
+
+def tail(output: str, lines: int = OUTPUT_TAIL_LINES) -> str:
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
+def lock(project: Path, manager: PackageManager) -> Path:
+    """Produce the manager's lock file in ``project`` with the real tool; return its path."""
+    spec = spec_for(manager)
+    executable = require_manager(manager)
+    environment = dict(os.environ)
+    # A lock run must not pick up a virtual environment the operator happens to have active.
+    environment.pop("VIRTUAL_ENV", None)
+    environment.setdefault("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+    completed = subprocess.run(
+        [executable, *spec.lock_args],
+        cwd=project,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lock_path = project / spec.lock_file
+    if completed.returncode != 0 or not lock_path.is_file():
+        output = tail(completed.stdout + "\n" + completed.stderr)
+        raise OperationFailed(
+            f"'{spec.executable} {' '.join(spec.lock_args)}' failed (exit status "
+            f"{completed.returncode}):\n{output}"
+        )
+    return lock_path

@@ -1,0 +1,45 @@
+"""How the engine tells its caller what it is doing, without printing anything itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from enum import StrEnum
+from pathlib import PurePosixPath
+from typing import Protocol
+
+__all__ = ["FileStatus", "Reporter", "SilentReporter"]
+
+
+class FileStatus(StrEnum):
+    """What happens (or would happen) to one path."""
+
+    CREATE = "create"
+    MODIFY = "modify"
+    IDENTICAL = "identical"
+    CONFLICT = "conflict"
+
+
+class Reporter(Protocol):
+    def file(self, status: FileStatus, path: PurePosixPath) -> None:
+        """One path's status line."""
+
+    def note(self, message: str) -> None:
+        """A sentence worth showing the operator."""
+
+    def step(self, label: str) -> AbstractContextManager[None]:
+        """A long step (locking, installing) during which progress is shown."""
+
+
+class SilentReporter:
+    """Reports nothing: for library callers and tests that only want the result."""
+
+    def file(self, status: FileStatus, path: PurePosixPath) -> None:
+        pass
+
+    def note(self, message: str) -> None:
+        pass
+
+    @contextmanager
+    def step(self, label: str) -> Iterator[None]:
+        yield
