@@ -1,0 +1,207 @@
+"""Nox sessions: lint, typecheck, tests, and one end-to-end session per stack-matrix cell.
+
+`nox -l` lists them; `nox --tags ci` runs everything CI runs (README's test command).
+Matrix sessions are `default=False` so a bare `nox` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scaffold.matrix import STACKS, PackageManager, Stack
+
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+QUICK_CELL = STACKS[0].id
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 5.0
+
+
+def install_toolkit(session: nox.Session) -> None:
+    """Install the toolkit and its dev group from the lock file into the session's venv."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--frozen",
+        f"--python={session.virtualenv.location}",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+@nox.session(tags=["ci", "quick"])
+def lint(session: nox.Session) -> None:
+    install_toolkit(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(tags=["ci", "quick"])
+def typecheck(session: nox.Session) -> None:
+    install_toolkit(session)
+    session.run("mypy")
+
+
+@nox.session(tags=["ci"])
+def tests(session: nox.Session) -> None:
+    """The toolkit's own unit and end-to-end tests."""
+    install_toolkit(session)
+    session.run("pytest", "-n", "2", "-q", *session.posargs)
+
+
+def _cell_params() -> list[object]:
+    return [
+        nox.param(
+            stack.id,
+            id=stack.id,
+            tags=[
+                "ci",
+                "matrix",
+                stack.design.value,
+                stack.orm.value,
+                stack.package_manager.value,
+                *(["quick"] if stack.id == QUICK_CELL else []),
+            ],
+        )
+        for stack in STACKS
+    ]
+
+
+@nox.session(default=False)
+@nox.parametrize("cell", _cell_params())
+def matrix(session: nox.Session, cell: str) -> None:
+    """One cell end to end: create, install, check, test, migrate, serve, stop."""
+    install_toolkit(session)
+    stack = Stack.from_id(cell)
+    project = Path(session.create_tmp()).absolute() / f"svc-{cell}"
+    CellWorkflow(session, stack, project).run()
+
+
+def index_url() -> str:
+    """The package index this machine reaches, derived at run time (never written down).
+
+    Asked of the base interpreter's pip: uv-made environments carry no pip.
+    """
+    base_python = Path(sys.base_prefix) / "bin" / "python3"
+    code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+    return subprocess.check_output([str(base_python), "-c", code], text=True).strip()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class CellWorkflow:
+    """The suggested workflow order for one cell, as the operator would run it."""
+
+    def __init__(self, session: nox.Session, stack: Stack, project: Path) -> None:
+        self.session = session
+        self.stack = stack
+        self.project = project
+        self.port = free_port()
+        # The generated project must use its own environment, never the nox session's.
+        path = os.pathsep.join(
+            entry
+            for entry in os.environ.get("PATH", "").split(os.pathsep)
+            if not entry.startswith(str(session.virtualenv.location))
+        )
+        self.env = {
+            "PATH": path,
+            "VIRTUAL_ENV": "",
+            "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+            "PORT": str(self.port),
+        }
+
+    def make(self, *targets: str) -> None:
+        self.session.run("make", "-C", str(self.project), *targets, env=self.env, external=True)
+
+    def run(self) -> None:
+        if self.project.exists():
+            self.session.run("rm", "-rf", str(self.project), external=True)
+        create = ["robyn-config", "create", self.project.name, str(self.project)]
+        create += ["--design", self.stack.design.value, "--orm", self.stack.orm.value]
+        create += ["--package-manager", self.stack.package_manager.value]
+        if self.stack.package_manager is PackageManager.POETRY:
+            create += ["--index-url", index_url()]
+        self.session.run(*create)
+        self.make("install.dev")
+        self.make("check")
+        self.make("tests.coverage")
+        self.make("makemigration", "MIGRATION_MESSAGE=init")
+        self.make("migrate")
+        self.serve_then_stop()
+
+    def serve_then_stop(self) -> None:
+        url = f"http://127.0.0.1:{self.port}/healthcheck"
+        self.session.log(f"make run.dev in the background; waiting for {url}")
+        server = subprocess.Popen(
+            ["make", "run.dev"],
+            cwd=self.project,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+        )
+        try:
+            status = wait_for_status(url, server, SERVER_START_TIMEOUT)
+            if status != 200:
+                self.session.error(f"GET /healthcheck answered {status}, expected 200")
+            self.session.log("GET /healthcheck -> 200; sending SIGTERM to the server")
+            os.killpg(server.pid, signal.SIGTERM)
+            elapsed = wait_group_gone(server, SERVER_STOP_TIMEOUT)
+            if elapsed is None:
+                self.session.error(
+                    f"the server was still running {SERVER_STOP_TIMEOUT}s after SIGTERM"
+                )
+            self.session.log(f"server process group gone {elapsed:.2f}s after SIGTERM")
+        finally:
+            if group_alive(server.pid):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def wait_for_status(url: str, server: subprocess.Popen[bytes], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode} before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_group_gone(server: subprocess.Popen[bytes], timeout: float) -> float | None:
+    """Seconds until every process of the server's group exited, or None on timeout."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        server.poll()  # reap the leader so it does not linger as a zombie
+        if not group_alive(server.pid):
+            return time.monotonic() - started
+        time.sleep(0.05)
+    return None
