@@ -1,0 +1,1 @@
+"""The toolkit's own tests (unit, in-process generation, CLI and end-to-end)."""

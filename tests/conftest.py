@@ -1,0 +1,109 @@
+"""Fixtures shared by every test: isolated git configuration, a private cwd, fake locking."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scaffold import package_managers
+from scaffold.matrix import PackageManager
+
+_IDENTITY_VARIABLES = (
+    "GIT_AUTHOR_NAME",
+    "GIT_AUTHOR_EMAIL",
+    "GIT_COMMITTER_NAME",
+    "GIT_COMMITTER_EMAIL",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "VIRTUAL_ENV",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own git identity file, no system git config, and cwd in tmp_path.
+
+    The operator's ~/.gitconfig and /etc/gitconfig never influence (or receive) anything;
+    a relative DEST such as the default ``./NAME`` lands under ``tmp_path``.
+    """
+    config_dir = tmp_path_factory.mktemp("gitconfig")
+    config = config_dir / "gitconfig"
+    config.write_text(
+        "[user]\n\tname = Test Operator\n\temail = operator@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for variable in _IDENTITY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+LockFake = Callable[[Path, PackageManager], Path]
+
+
+@pytest.fixture
+def lock_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, PackageManager]]:
+    """Replace the real locker with one that writes the manager's lock file instantly."""
+    calls: list[tuple[Path, PackageManager]] = []
+
+    def fake_lock(project: Path, manager: PackageManager) -> Path:
+        calls.append((project, manager))
+        assert (project / "pyproject.toml").is_file(), "lock ran before pyproject.toml existed"
+        lock_path = project / package_managers.spec_for(manager).lock_file
+        lock_path.write_text(f"# fake {manager.value} lock\n")
+        return lock_path
+
+    monkeypatch.setattr(package_managers, "lock", fake_lock)
+    return calls
+
+
+def make_executable(path: Path, script: str) -> Path:
+    path.write_text(script)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return path
+
+
+@pytest.fixture
+def stub_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory for stub executables, to put in front of PATH."""
+    return tmp_path_factory.mktemp("stub-bin")
+
+
+@pytest.fixture
+def bare_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PATH with only python and git on it: no uv, no poetry."""
+    directory = tmp_path_factory.mktemp("bare-bin")
+    for tool in ("python", "python3", "git"):
+        found = shutil.which(tool)
+        if found is not None:
+            (directory / tool).symlink_to(os.path.realpath(found))
+    return str(directory)
+
+
+@pytest.fixture(scope="session")
+def tool_caches(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Private caches for the real package managers, shared by the e2e tests of one worker."""
+    root = tmp_path_factory.mktemp("caches")
+    return {
+        "UV_CACHE_DIR": str(root / "uv"),
+        "POETRY_CACHE_DIR": str(root / "poetry"),
+        "XDG_CACHE_HOME": str(root / "xdg"),
+    }
+
+
+@pytest.fixture
+def cli_env(isolated: Path, tool_caches: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The environment for a subprocess of the CLI (inherits the isolated git config)."""
+    environment = dict(os.environ)
+    environment.update(tool_caches)
+    environment.pop("VIRTUAL_ENV", None)
+    yield environment

@@ -1,0 +1,90 @@
+"""Helpers shared by the test modules (fixtures live in ``conftest.py``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from scaffold.render import RenderedFile
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The scripts directory of the environment running the tests (the project's dev venv).
+SCRIPTS = Path(sysconfig.get_path("scripts"))
+CONSOLE_SCRIPT = SCRIPTS / "robyn-config"
+INVOKE = SCRIPTS / "invoke"
+RUFF = SCRIPTS / "ruff"
+PYTHON = Path(sys.executable)
+
+Manifest = dict[str, tuple[str, int]]
+
+
+def manifest(path: Path) -> Manifest:
+    """Every file, directory and symlink under ``path``: relative path -> (sha256, mode).
+
+    Directories are included (with an empty digest) so an extra empty directory left behind
+    by a failed command shows up as a difference too.
+    """
+    result: Manifest = {}
+    if not path.exists():
+        return result
+    for entry in sorted(path.rglob("*")):
+        relative = entry.relative_to(path).as_posix()
+        mode = entry.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            result[relative] = (os.readlink(entry), mode)
+        elif entry.is_dir():
+            result[relative] = ("", mode)
+        else:
+            result[relative] = (hashlib.sha256(entry.read_bytes()).hexdigest(), mode)
+    return result
+
+
+def write_tree(root: Path, files: Iterable[RenderedFile]) -> Path:
+    """Write rendered files under ``root`` as create would (exec bit included)."""
+    for rendered in files:
+        target = root / rendered.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(rendered.content)
+        if rendered.executable:
+            target.chmod(target.stat().st_mode | 0o111)
+    return root
+
+
+def populate_existing(dest: Path) -> Manifest:
+    """An operator's non-empty directory: files, an executable, a subdirectory; its manifest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "NOTES.md").write_text("my notes\n")
+    (dest / "data.bin").write_bytes(bytes(range(256)))
+    tool = dest / "tool.sh"
+    tool.write_text("#!/bin/sh\necho mine\n")
+    tool.chmod(0o750)
+    (dest / "keep").mkdir()
+    (dest / "keep" / "inner.txt").write_text("inner\n")
+    (dest / "keep" / "deeper").mkdir()
+    (dest / "keep" / "deeper" / "leaf.cfg").write_text("[x]\ny = 1\n")
+    return manifest(dest)
+
+
+def by_path(files: Iterable[RenderedFile]) -> Mapping[str, RenderedFile]:
+    return {str(rendered.path): rendered for rendered in files}
+
+
+def text_of(files: Mapping[str, RenderedFile], path: str) -> str:
+    return files[path].content.decode("utf-8")
+
+
+def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    completed = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
+    return completed.stdout
+
+
+def posix(path: str) -> PurePosixPath:
+    return PurePosixPath(path)
