@@ -22,6 +22,7 @@ class Journal:
     created_files: list[Path] = field(default_factory=list)
     created_dirs: list[Path] = field(default_factory=list)
     top_level_before: frozenset[str] = frozenset()
+    created_ancestors: list[Path] = field(default_factory=list)
 
     @classmethod
     def start(cls, root: Path) -> Journal:
@@ -31,8 +32,11 @@ class Journal:
 
     def ensure_root(self) -> None:
         if not self.root.exists():
+            # Remember the missing parents too: a failure must not leave them behind.
+            missing = [p for p in self.root.parents if not p.exists()]
             self.root.mkdir(parents=True)
             self.root_created = True
+            self.created_ancestors = missing
 
     def make_dirs(self, directory: Path) -> None:
         missing: list[Path] = []
@@ -63,6 +67,11 @@ class Journal:
         """Remove everything recorded, newest first; with a root we created, remove the root."""
         if self.root_created:
             shutil.rmtree(self.root, ignore_errors=True)
+            for parent in self.created_ancestors:  # deepest first
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break  # something else put files there meanwhile: leave it
             return
         for path in reversed(self.created_files):
             path.unlink(missing_ok=True)

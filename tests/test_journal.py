@@ -65,3 +65,22 @@ def test_rollback_of_unstarted_root_is_harmless(tmp_path: Path) -> None:
     Journal.start(root).rollback()
     assert not root.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rollback_removes_missing_parents_it_made(tmp_path: Path) -> None:
+    root = tmp_path / "a" / "b" / "project"
+    journal = Journal.start(root)
+    journal.ensure_root()
+    journal.write(root / "x.txt", b"x")
+    journal.rollback()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rollback_keeps_a_parent_someone_else_filled(tmp_path: Path) -> None:
+    root = tmp_path / "a" / "project"
+    journal = Journal.start(root)
+    journal.ensure_root()
+    (tmp_path / "a" / "theirs.txt").write_text("not ours")
+    journal.rollback()
+    assert not root.exists()
+    assert (tmp_path / "a" / "theirs.txt").read_text() == "not ours"

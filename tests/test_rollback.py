@@ -1,0 +1,217 @@
+"""A failure at any stage of create leaves the file system as it was (DESIGN §3 create).
+
+Every stage is forced to fail — render, write, lock, git — plus Ctrl-C during locking, both
+in a DEST create makes (it must be gone afterwards) and in an operator's existing non-empty
+DEST (every pre-existing file byte-identical with its mode, and no extra path left).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from scaffold import blueprint, gitops, package_managers
+from scaffold.create import create_project
+from scaffold.errors import OperationFailed
+from scaffold.filesystem import Journal
+from scaffold.matrix import PackageManager, Stack
+from tests.conftest import make_executable
+from tests.helpers import manifest, populate_existing
+
+UV = Stack.from_id("ddd-sqlalchemy-uv")
+NAME = "demo"
+
+Arrange = Callable[[pytest.MonkeyPatch, Path], None]
+
+
+def _fake_lock_writing(project: Path, manager: PackageManager) -> Path:
+    lock_path = project / package_managers.spec_for(manager).lock_file
+    lock_path.write_text("# fake lock\n")
+    return lock_path
+
+
+def _lock_leaving_debris(error: BaseException) -> Callable[[Path, PackageManager], Path]:
+    def lock(project: Path, manager: PackageManager) -> Path:
+        # What a real tool might leave behind before failing: a half lock, a venv.
+        (project / "uv.lock").write_text("# half a lock")
+        (project / ".venv" / "bin").mkdir(parents=True)
+        (project / ".venv" / "bin" / "python").write_text("")
+        raise error
+
+    return lock
+
+
+# --- the stages -----------------------------------------------------------------------------
+
+
+def render_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    def project_files(**kwargs: object) -> list[object]:
+        raise RuntimeError("template bug: undefined variable")
+
+    monkeypatch.setattr(blueprint, "project_files", project_files)
+    monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
+
+
+def _write_fails_after(count: int, error: BaseException, *, partial: bool) -> Arrange:
+    def arrange(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+        original = Journal.write
+        calls = {"n": 0}
+
+        def write(self: Journal, path: Path, content: bytes, *, executable: bool = False) -> None:
+            if calls["n"] >= count:
+                if partial:  # the disk fills up half-way through this file
+                    original(self, path, content[: len(content) // 2], executable=executable)
+                raise error
+            calls["n"] += 1
+            original(self, path, content, executable=executable)
+
+        monkeypatch.setattr(Journal, "write", write)
+        monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
+
+    return arrange
+
+
+write_fails_disk_full = _write_fails_after(
+    5, OSError(errno.ENOSPC, "No space left on device"), partial=True
+)
+write_fails_first_file = _write_fails_after(0, OSError(errno.EACCES, "Permission denied"), partial=False)
+write_fails_unexpectedly = _write_fails_after(3, RuntimeError("unexpected bug"), partial=False)
+
+
+def lock_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    error = OperationFailed("'uv lock' failed (exit status 1):\nNo solution found")
+    monkeypatch.setattr(package_managers, "lock", _lock_leaving_debris(error))
+
+
+def lock_interrupted(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    monkeypatch.setattr(package_managers, "lock", _lock_leaving_debris(KeyboardInterrupt()))
+
+
+def real_uv_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    make_executable(
+        stub_bin / "uv",
+        "#!/bin/sh\n"
+        "printf 'partial' > uv.lock\n"
+        "mkdir -p .venv/lib\n"
+        "echo '  x No solution found when resolving dependencies' >&2\n"
+        "exit 1\n",
+    )
+    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+
+
+def real_uv_succeeds_without_lock(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    make_executable(stub_bin / "uv", "#!/bin/sh\nmkdir -p .venv\nexit 0\n")
+    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+
+
+def git_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    def commit(project: Path, paths: list[str], message: str) -> gitops.CommitInfo:
+        # Fail after git has started: a repository exists and files are staged.
+        subprocess.run(["git", "init", "-q", str(project)], check=True)
+        subprocess.run(["git", "add", "--", *paths], cwd=project, check=True)
+        raise OperationFailed("git could not make the initial commit: hook exploded")
+
+    monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
+    monkeypatch.setattr(gitops, "commit_new_project", commit)
+
+
+def real_git_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
+    make_executable(
+        stub_bin / "git",
+        "#!/bin/sh\n"
+        "mkdir -p .git/objects\n"
+        "echo 'fatal: unable to write new index file' >&2\n"
+        "exit 128\n",
+    )
+    monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
+    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+
+
+STAGES: list[tuple[str, Arrange, type[BaseException], str]] = [
+    ("render", render_fails, RuntimeError, "template bug"),
+    ("write-disk-full", write_fails_disk_full, OperationFailed, "No space left"),
+    ("write-first-file", write_fails_first_file, OperationFailed, "Permission denied"),
+    ("write-bug", write_fails_unexpectedly, RuntimeError, "unexpected bug"),
+    ("lock", lock_fails, OperationFailed, "No solution found"),
+    ("lock-real-uv", real_uv_fails, OperationFailed, "No solution found"),
+    ("lock-no-lockfile", real_uv_succeeds_without_lock, OperationFailed, "uv lock"),
+    ("lock-ctrl-c", lock_interrupted, KeyboardInterrupt, ""),
+    ("git", git_fails, OperationFailed, "hook exploded"),
+    ("git-real", real_git_fails, OperationFailed, "unable to write new index file"),
+]
+
+stages = pytest.mark.parametrize(
+    ("arrange", "expected", "detail"),
+    [pytest.param(arrange, expected, detail, id=name) for name, arrange, expected, detail in STAGES],
+)
+
+
+def _run(arrange: Arrange, monkeypatch: pytest.MonkeyPatch, stub_bin: Path, dest: Path,
+         expected: type[BaseException], detail: str) -> BaseException:
+    arrange(monkeypatch, stub_bin)
+    with pytest.raises(expected) as caught:
+        create_project(name=NAME, stack=UV, destination=dest)
+    if detail:
+        assert detail in str(caught.value)
+    return caught.value
+
+
+@stages
+def test_failure_in_a_new_destination_removes_it(
+    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+) -> None:
+    parent = tmp_path / "workspace"
+    parent.mkdir()
+    (parent / "other.txt").write_text("unrelated")
+    before = manifest(tmp_path)
+    dest = parent / "svc"
+    error = _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    assert not dest.exists()
+    assert manifest(tmp_path) == before
+    if isinstance(error, OperationFailed):
+        assert f"Rolled back: removed {dest}" in error.message
+
+
+@stages
+def test_failure_in_an_existing_destination_keeps_it_byte_identical(
+    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+) -> None:
+    dest = tmp_path / "existing"
+    before = populate_existing(dest)
+    error = _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    assert manifest(dest) == before
+    if isinstance(error, OperationFailed):
+        assert "Rolled back" in error.message
+        assert "nothing else changed" in error.message
+
+
+@stages
+def test_failure_in_a_nested_new_destination_removes_what_it_made(
+    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+) -> None:
+    before = manifest(tmp_path)
+    _run(arrange, monkeypatch, stub_bin, tmp_path / "a" / "b" / "svc", expected, detail)
+    assert manifest(tmp_path) == before
+
+
+def test_failure_inside_an_existing_git_repository_keeps_its_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stub_bin: Path
+) -> None:
+    dest = tmp_path / "repo"
+    populate_existing(dest)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
+    subprocess.run(["git", "commit", "-qm", "mine"], cwd=dest, check=True)
+    before = manifest(dest)
+    lock_fails(monkeypatch, stub_bin)
+    with pytest.raises(OperationFailed):
+        create_project(name=NAME, stack=UV, destination=dest)
+    assert manifest(dest) == before
