@@ -73,6 +73,8 @@ def lock(project: Path, manager: PackageManager) -> Path:
     # A lock run must not pick up a virtual environment the operator happens to have active.
     environment.pop("VIRTUAL_ENV", None)
     environment.setdefault("POETRY_VIRTUALENVS_IN_PROJECT", "true")
+    venv = project / ".venv"
+    venv_existed = venv.exists()
     completed = subprocess.run(
         [executable, *spec.lock_args],
         cwd=project,
@@ -82,6 +84,9 @@ def lock(project: Path, manager: PackageManager) -> Path:
         text=True,
         check=False,
     )
+    if not venv_existed and venv.is_dir():
+        # `poetry lock` makes the in-project virtualenv; create leaves only the lock file.
+        shutil.rmtree(venv, ignore_errors=True)
     lock_path = project / spec.lock_file
     if completed.returncode != 0 or not lock_path.is_file():
         output = tail(completed.stdout + "\n" + completed.stderr)
