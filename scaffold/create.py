@@ -129,6 +129,9 @@ def create_project(
         journal.adopt(result.lock_file)
         if git:
             git_existed = (destination / ".git").exists()
+            if (destination / ".git").is_dir():
+                # A failed commit must not leave the operator's index with our files staged.
+                journal.preserve(destination / ".git" / "index")
             paths = [str(item.path) for item in result.files]
             with report.step("Making the initial git commit"):
                 result.commit = gitops.commit_new_project(

@@ -23,6 +23,7 @@ class Journal:
     created_dirs: list[Path] = field(default_factory=list)
     top_level_before: frozenset[str] = frozenset()
     created_ancestors: list[Path] = field(default_factory=list)
+    preserved: dict[Path, bytes | None] = field(default_factory=dict)
 
     @classmethod
     def start(cls, root: Path) -> Journal:
@@ -63,6 +64,10 @@ class Journal:
         else:
             self.created_files.append(path)
 
+    def preserve(self, path: Path) -> None:
+        """Keep the bytes of a pre-existing file a tool may change (git's index) for rollback."""
+        self.preserved.setdefault(path, path.read_bytes() if path.is_file() else None)
+
     def rollback(self) -> None:
         """Remove everything recorded, newest first; with a root we created, remove the root."""
         if self.root_created:
@@ -77,6 +82,11 @@ class Journal:
             path.unlink(missing_ok=True)
         for directory in reversed(self.created_dirs):
             shutil.rmtree(directory, ignore_errors=True)
+        for path, content in self.preserved.items():
+            if content is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(content)
         # Tools run by the command (lockers, git) may leave new top-level entries behind.
         if self.root.exists():
             for entry in self.root.iterdir():

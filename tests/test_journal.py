@@ -84,3 +84,18 @@ def test_rollback_keeps_a_parent_someone_else_filled(tmp_path: Path) -> None:
     journal.rollback()
     assert not root.exists()
     assert (tmp_path / "a" / "theirs.txt").read_text() == "not ours"
+
+
+def test_preserved_files_are_restored_or_removed(tmp_path: Path) -> None:
+    root = tmp_path / "existing"
+    populate_existing(root)
+    (root / "keep" / "index").write_bytes(b"before")
+    before = manifest(root)
+    journal = Journal.start(root)
+    journal.preserve(root / "keep" / "index")
+    journal.preserve(root / "keep" / "absent")
+    (root / "keep" / "index").write_bytes(b"changed by a tool")
+    (root / "keep" / "absent").write_bytes(b"made by a tool")
+    journal.preserve(root / "keep" / "index")  # the first snapshot wins
+    journal.rollback()
+    assert manifest(root) == before

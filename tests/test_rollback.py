@@ -215,3 +215,42 @@ def test_failure_inside_an_existing_git_repository_keeps_its_history(
     with pytest.raises(OperationFailed):
         create_project(name=NAME, stack=UV, destination=dest)
     assert manifest(dest) == before
+
+
+def _git_failing_commit(stub_bin: Path) -> None:
+    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    make_executable(
+        stub_bin / "git",
+        "#!/bin/sh\n"
+        'for argument in "$@"; do\n'
+        '  if [ "$argument" = commit ]; then echo "fatal: cannot lock ref HEAD" >&2; exit 128; fi\n'
+        "done\n"
+        f'exec {real_git} "$@"\n',
+    )
+
+
+def test_failed_commit_in_an_existing_repository_restores_its_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stub_bin: Path
+) -> None:
+    dest = tmp_path / "repo"
+    populate_existing(dest)
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(["git", "add", "NOTES.md"], cwd=dest, check=True)
+    subprocess.run(["git", "commit", "-qm", "mine"], cwd=dest, check=True)
+    (dest / "data.bin").write_bytes(b"changed, staged")
+    subprocess.run(["git", "add", "data.bin"], cwd=dest, check=True)
+    status_before = subprocess.run(["git", "status", "--porcelain"], cwd=dest, check=True,
+                                   capture_output=True, text=True).stdout
+    index_before = (dest / ".git" / "index").read_bytes()
+    files_before = {k: v for k, v in manifest(dest).items() if not k.startswith(".git")}
+    _git_failing_commit(stub_bin)
+    monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
+    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(OperationFailed, match="cannot lock ref"):
+        create_project(name=NAME, stack=UV, destination=dest)
+    assert {k: v for k, v in manifest(dest).items() if not k.startswith(".git")} == files_before
+    status_after = subprocess.run(["git", "status", "--porcelain"], cwd=dest, check=True,
+                                  capture_output=True, text=True).stdout
+    assert status_after == status_before
+    assert (dest / ".git" / "index").read_bytes() == index_before
