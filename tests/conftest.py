@@ -26,8 +26,9 @@ _IDENTITY_VARIABLES = (
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-             monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own git identity file, no system git config, and cwd in tmp_path.
 
     The operator's ~/.gitconfig and /etc/gitconfig never influence (or receive) anything;

@@ -17,10 +17,19 @@ from tests.conftest import make_executable
 from tests.helpers import CONSOLE_SCRIPT, INVOKE, PYTHON, REPO_ROOT, manifest, populate_existing
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
-        program: tuple[str, ...] = (str(CONSOLE_SCRIPT),)) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    program: tuple[str, ...] = (str(CONSOLE_SCRIPT),),
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*program, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        [*program, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
         stdin=subprocess.DEVNULL,
     )
 
@@ -148,16 +157,32 @@ def test_dry_run_in_existing_destination_lists_identical(tmp_path: Path) -> None
     listing = run("create", "demo", "elsewhere", "--dry-run", cwd=tmp_path)
     assert listing.returncode == 0
     before = manifest(tmp_path)
-    completed = run("create", "demo", "dest", "--dry-run", "--orm", "tortoise",
-                    "--design", "mvc", "--package-manager", "poetry", cwd=tmp_path)
+    completed = run(
+        "create",
+        "demo",
+        "dest",
+        "--dry-run",
+        "--orm",
+        "tortoise",
+        "--design",
+        "mvc",
+        "--package-manager",
+        "poetry",
+        cwd=tmp_path,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "poetry.lock" in completed.stdout
     assert manifest(tmp_path) == before
 
 
 @pytest.mark.parametrize(
-    "args", [("create", "--help"), ("create", "demo", "--help"), ("create", "demo", "dest", "-h"),
-             ("--help", "create")],
+    "args",
+    [
+        ("create", "--help"),
+        ("create", "demo", "--help"),
+        ("create", "demo", "dest", "-h"),
+        ("--help", "create"),
+    ],
 )
 def test_help(args: tuple[str, ...], tmp_path: Path) -> None:
     completed = run(*args, cwd=tmp_path)
@@ -179,8 +204,9 @@ def test_version_and_list(tmp_path: Path) -> None:
 
 
 def test_python_dash_m_scaffold(tmp_path: Path) -> None:
-    completed = run("create", "demo", "out", "--dry-run", cwd=tmp_path,
-                    program=(str(PYTHON), "-m", "scaffold"))
+    completed = run(
+        "create", "demo", "out", "--dry-run", cwd=tmp_path, program=(str(PYTHON), "-m", "scaffold")
+    )
     assert completed.returncode == 0, completed.stderr
     _assert_dry_run_output(completed.stdout, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
@@ -190,8 +216,7 @@ def test_python_dash_m_scaffold(tmp_path: Path) -> None:
 
 def test_invoke_from_checkout_with_dest(tmp_path: Path) -> None:
     dest = tmp_path / "svc"
-    completed = run("create", "demo", str(dest), "--dry-run", cwd=REPO_ROOT,
-                    program=(str(INVOKE),))
+    completed = run("create", "demo", str(dest), "--dry-run", cwd=REPO_ROOT, program=(str(INVOKE),))
     assert completed.returncode == 0, completed.stderr
     _assert_dry_run_output(completed.stdout, dest)
     assert not dest.exists()
@@ -236,8 +261,12 @@ def test_ctrl_c_during_lock_exits_130_and_rolls_back(tmp_path: Path, stub_bin: P
     dest = tmp_path / "existing"
     before = populate_existing(dest)
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "create", "demo", str(dest)], cwd=tmp_path,
-        env=_path_with(stub_bin), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [str(CONSOLE_SCRIPT), "create", "demo", str(dest)],
+        cwd=tmp_path,
+        env=_path_with(stub_bin),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

@@ -125,7 +125,9 @@ def test_dry_run_does_not_need_the_package_manager(
 # --- existing destinations --------------------------------------------------------------------
 
 
-def test_conflicting_destination_is_refused_before_writing(tmp_path: Path, lock_calls: list) -> None:
+def test_conflicting_destination_is_refused_before_writing(
+    tmp_path: Path, lock_calls: list
+) -> None:
     dest = tmp_path / "dest"
     populate_existing(dest)
     (dest / "pyproject.toml").write_text("[project]\nname = 'mine'\n")
@@ -145,7 +147,7 @@ def test_existing_lock_file_conflicts(tmp_path: Path, lock_calls: list) -> None:
     dest = tmp_path / "dest"
     dest.mkdir()
     (dest / "uv.lock").write_text("mine")
-    with pytest.raises(UsageError, match="uv.lock"):
+    with pytest.raises(UsageError, match=r"uv\.lock"):
         create_project(name=NAME, stack=UV, destination=dest)
     assert (dest / "uv.lock").read_text() == "mine"
 
@@ -266,8 +268,14 @@ def test_missing_git_is_refused_unless_no_git(
 
 @pytest.mark.parametrize(
     "url",
-    ["mirror.invalid/simple", "ftp://mirror.invalid/simple", "https://", "", "not a url",
-     "javascript:alert(1)"],
+    [
+        "mirror.invalid/simple",
+        "ftp://mirror.invalid/simple",
+        "https://",
+        "",
+        "not a url",
+        "javascript:alert(1)",
+    ],
 )
 def test_invalid_index_url_is_refused(url: str, tmp_path: Path, lock_calls: list) -> None:
     with pytest.raises(UsageError) as caught:
@@ -279,8 +287,11 @@ def test_invalid_index_url_is_refused(url: str, tmp_path: Path, lock_calls: list
 
 @pytest.mark.parametrize(
     "url",
-    ["https://mirror.invalid/simple", "http://127.0.0.1:3141/root/pypi/+simple/",
-     "file:///srv/wheels/simple"],
+    [
+        "https://mirror.invalid/simple",
+        "http://127.0.0.1:3141/root/pypi/+simple/",
+        "file:///srv/wheels/simple",
+    ],
 )
 def test_valid_index_urls_are_accepted(url: str, lock_calls: list) -> None:
     result = create_project(name=NAME, stack=UV, index_url=url, dry_run=True)

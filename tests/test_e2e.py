@@ -20,10 +20,17 @@ pytestmark = pytest.mark.e2e
 TIMEOUT = 600
 
 
-def run(program: Path | str, *args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(
+    program: Path | str, *args: str, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run(
-        [str(program), *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+        [str(program), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
     )
     return completed
 
@@ -81,9 +88,24 @@ def test_create_uv_cell(tmp_path: Path, cli_env: dict[str, str]) -> None:
 def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, str]) -> None:
     url = pypi_simple_url()
     dest = tmp_path / "svc"
-    ok(run(CONSOLE_SCRIPT, "create", "inventory", str(dest), "--design", "mvc", "--orm",
-           "tortoise", "--package-manager", "poetry", "--index-url", url,
-           cwd=tmp_path, env=cli_env))
+    ok(
+        run(
+            CONSOLE_SCRIPT,
+            "create",
+            "inventory",
+            str(dest),
+            "--design",
+            "mvc",
+            "--orm",
+            "tortoise",
+            "--package-manager",
+            "poetry",
+            "--index-url",
+            url,
+            cwd=tmp_path,
+            env=cli_env,
+        )
+    )
     import tomllib
 
     data = tomllib.loads((dest / "pyproject.toml").read_text())
@@ -98,23 +120,40 @@ def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, st
 
 
 def test_no_git(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    ok(run(CONSOLE_SCRIPT, "create", "plain", "--no-git", "--orm", "tortoise",
-           cwd=tmp_path, env=cli_env))
+    ok(
+        run(
+            CONSOLE_SCRIPT,
+            "create",
+            "plain",
+            "--no-git",
+            "--orm",
+            "tortoise",
+            cwd=tmp_path,
+            env=cli_env,
+        )
+    )
     dest = tmp_path / "plain"
     assert (dest / "uv.lock").is_file()
     assert not (dest / ".git").exists()
 
 
-def test_no_git_identity_uses_the_fallback(tmp_path: Path, cli_env: dict[str, str],
-                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_no_git_identity_uses_the_fallback(
+    tmp_path: Path, cli_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     home = tmp_path_factory.mktemp("empty-home")
     empty_config = home / "empty-gitconfig"
     empty_config.write_text("")
-    env = dict(cli_env, HOME=str(home), GIT_CONFIG_GLOBAL=str(empty_config),
-               GIT_CONFIG_NOSYSTEM="1")
+    env = dict(
+        cli_env, HOME=str(home), GIT_CONFIG_GLOBAL=str(empty_config), GIT_CONFIG_NOSYSTEM="1"
+    )
     env.setdefault("PYENV_ROOT", os.path.expanduser("~/.pyenv"))  # shims resolve via HOME
-    for variable in ("EMAIL", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                     "GIT_COMMITTER_EMAIL"):
+    for variable in (
+        "EMAIL",
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+    ):
         env.pop(variable, None)
     completed = ok(run(CONSOLE_SCRIPT, "create", "anon", cwd=tmp_path, env=env))
     dest = tmp_path / "anon"
@@ -132,8 +171,19 @@ def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> N
     [wheel] = dist.glob("robyn_config-*.whl")
     venv = tmp_path / "venv"
     ok(run("uv", "venv", "--quiet", str(venv), cwd=tmp_path, env=cli_env))
-    ok(run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-           str(wheel), cwd=tmp_path, env=cli_env))
+    ok(
+        run(
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(venv / "bin" / "python"),
+            str(wheel),
+            cwd=tmp_path,
+            env=cli_env,
+        )
+    )
     script = venv / "bin" / "robyn-config"
     work = tmp_path / "work"
     work.mkdir()
@@ -143,6 +193,13 @@ def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> N
     assert files_on_disk(dest) == expected
     assert os.access(dest / "scripts" / "start.sh", os.X_OK)
     # The installed package runs from the venv, not from this checkout.
-    where = ok(run(venv / "bin" / "python", "-c", "import scaffold; print(scaffold.__file__)",
-                   cwd=work, env=cli_env))
+    where = ok(
+        run(
+            venv / "bin" / "python",
+            "-c",
+            "import scaffold; print(scaffold.__file__)",
+            cwd=work,
+            env=cli_env,
+        )
+    )
     assert str(REPO_ROOT) not in where.stdout

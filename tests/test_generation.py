@@ -46,14 +46,37 @@ ADD_PATHS = {
     },
 }
 
-MAKE_TARGETS = (
-    "install install.dev check fix tests tests.coverage makemigration migrate run run.dev "
-    "run.compose backend.status backend.update backend.stop"
-).split()
+MAKE_TARGETS = [
+    "install",
+    "install.dev",
+    "check",
+    "fix",
+    "tests",
+    "tests.coverage",
+    "makemigration",
+    "migrate",
+    "run",
+    "run.dev",
+    "run.compose",
+    "backend.status",
+    "backend.update",
+    "backend.stop",
+]
 
 LEFTOVER_PARTS = {
-    "__pycache__", ".venv", "venv", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".nox",
-    ".tox", "dist", "build", ".git", "htmlcov", ".coverage",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".nox",
+    ".tox",
+    "dist",
+    "build",
+    ".git",
+    "htmlcov",
+    ".coverage",
 }
 
 
@@ -169,7 +192,10 @@ def test_add_targets_exist_in_the_generated_tree(stack: Stack) -> None:
 @cells
 def test_pyproject_names_the_project(stack: Stack) -> None:
     data = pyproject(stack)
-    names = {data.get("project", {}).get("name"), data.get("tool", {}).get("poetry", {}).get("name")}
+    names = {
+        data.get("project", {}).get("name"),
+        data.get("tool", {}).get("poetry", {}).get("name"),
+    }
     assert NAME in names
 
 
@@ -305,8 +331,14 @@ def test_env_example_has_database_url(stack: Stack) -> None:
 def test_design_shape(stack: Stack) -> None:
     files = files_of(stack)
     if stack.design is Design.DDD:
-        packages = ["config", "domain", "operational", "presentation", "infrastructure",
-                    "infrastructure/database"]
+        packages = [
+            "config",
+            "domain",
+            "operational",
+            "presentation",
+            "infrastructure",
+            "infrastructure/database",
+        ]
         modules: list[str] = []
     else:
         packages = ["config", "models", "views", "middlewares"]
@@ -331,8 +363,11 @@ def test_gitignore_ignores_secrets_databases_caches_and_venvs(written: Path) -> 
     git(written, "init", "-q")
     probes = [".env", "app.db", ".venv/bin/python", "src/app/__pycache__/x.cpython-311.pyc"]
     completed = subprocess.run(
-        ["git", "check-ignore", "--no-index", *probes], cwd=written, capture_output=True,
-        text=True, check=False,
+        ["git", "check-ignore", "--no-index", *probes],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert sorted(completed.stdout.split()) == sorted(probes)
 
@@ -343,8 +378,11 @@ def test_no_generated_file_is_gitignored(written: Path, stack: Stack) -> None:
     git(written, "init", "-q")
     paths = sorted(files_of(stack))
     completed = subprocess.run(
-        ["git", "check-ignore", "--no-index", *paths], cwd=written, capture_output=True,
-        text=True, check=False,
+        ["git", "check-ignore", "--no-index", *paths],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.stdout.split() == []
 
@@ -353,7 +391,10 @@ def test_no_generated_file_is_gitignored(written: Path, stack: Stack) -> None:
 def test_ruff_check_passes_with_the_projects_own_config(written: Path) -> None:
     assert "ruff" in tomllib.loads((written / "pyproject.toml").read_text())["tool"]
     completed = subprocess.run(
-        [str(RUFF), "check", "--no-cache", "."], cwd=written, capture_output=True, text=True,
+        [str(RUFF), "check", "--no-cache", "."],
+        cwd=written,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -362,7 +403,10 @@ def test_ruff_check_passes_with_the_projects_own_config(written: Path) -> None:
 @cells
 def test_ruff_format_check_passes(written: Path) -> None:
     completed = subprocess.run(
-        [str(RUFF), "format", "--check", "--no-cache", "."], cwd=written, capture_output=True,
-        text=True, check=False,
+        [str(RUFF), "format", "--check", "--no-cache", "."],
+        cwd=written,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr

@@ -74,14 +74,15 @@ def test_success_without_a_lock_file_is_a_failure(project: Path, on_path: Path) 
 
 
 def test_tool_never_waits_for_input(project: Path, on_path: Path) -> None:
-    make_executable(on_path / "uv", "#!/bin/sh\nread answer\necho \"got:$answer\" > uv.lock\n")
+    make_executable(on_path / "uv", '#!/bin/sh\nread answer\necho "got:$answer" > uv.lock\n')
     lock(project, PackageManager.UV)
     assert (project / "uv.lock").read_text() == "got:\n"
 
 
 @pytest.mark.parametrize("manager", list(PackageManager), ids=lambda m: m.value)
-def test_require_manager_missing(manager: PackageManager, bare_path: str,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_require_manager_missing(
+    manager: PackageManager, bare_path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", bare_path)
     with pytest.raises(UsageError) as caught:
         require_manager(manager)

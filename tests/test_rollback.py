@@ -79,7 +79,9 @@ def _write_fails_after(count: int, error: BaseException, *, partial: bool) -> Ar
 write_fails_disk_full = _write_fails_after(
     5, OSError(errno.ENOSPC, "No space left on device"), partial=True
 )
-write_fails_first_file = _write_fails_after(0, OSError(errno.EACCES, "Permission denied"), partial=False)
+write_fails_first_file = _write_fails_after(
+    0, OSError(errno.EACCES, "Permission denied"), partial=False
+)
 write_fails_unexpectedly = _write_fails_after(3, RuntimeError("unexpected bug"), partial=False)
 
 
@@ -147,12 +149,21 @@ STAGES: list[tuple[str, Arrange, type[BaseException], str]] = [
 
 stages = pytest.mark.parametrize(
     ("arrange", "expected", "detail"),
-    [pytest.param(arrange, expected, detail, id=name) for name, arrange, expected, detail in STAGES],
+    [
+        pytest.param(arrange, expected, detail, id=name)
+        for name, arrange, expected, detail in STAGES
+    ],
 )
 
 
-def _run(arrange: Arrange, monkeypatch: pytest.MonkeyPatch, stub_bin: Path, dest: Path,
-         expected: type[BaseException], detail: str) -> BaseException:
+def _run(
+    arrange: Arrange,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_bin: Path,
+    dest: Path,
+    expected: type[BaseException],
+    detail: str,
+) -> BaseException:
     arrange(monkeypatch, stub_bin)
     with pytest.raises(expected) as caught:
         create_project(name=NAME, stack=UV, destination=dest)
@@ -163,8 +174,12 @@ def _run(arrange: Arrange, monkeypatch: pytest.MonkeyPatch, stub_bin: Path, dest
 
 @stages
 def test_failure_in_a_new_destination_removes_it(
-    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+    arrange: Arrange,
+    expected: type[BaseException],
+    detail: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_bin: Path,
 ) -> None:
     parent = tmp_path / "workspace"
     parent.mkdir()
@@ -180,8 +195,12 @@ def test_failure_in_a_new_destination_removes_it(
 
 @stages
 def test_failure_in_an_existing_destination_keeps_it_byte_identical(
-    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+    arrange: Arrange,
+    expected: type[BaseException],
+    detail: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_bin: Path,
 ) -> None:
     dest = tmp_path / "existing"
     before = populate_existing(dest)
@@ -194,8 +213,12 @@ def test_failure_in_an_existing_destination_keeps_it_byte_identical(
 
 @stages
 def test_failure_in_a_nested_new_destination_removes_what_it_made(
-    arrange: Arrange, expected: type[BaseException], detail: str, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, stub_bin: Path,
+    arrange: Arrange,
+    expected: type[BaseException],
+    detail: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_bin: Path,
 ) -> None:
     before = manifest(tmp_path)
     _run(arrange, monkeypatch, stub_bin, tmp_path / "a" / "b" / "svc", expected, detail)
@@ -218,8 +241,9 @@ def test_failure_inside_an_existing_git_repository_keeps_its_history(
 
 
 def _git_failing_commit(stub_bin: Path) -> None:
-    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+    real_git = subprocess.run(
+        ["sh", "-c", "command -v git"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     make_executable(
         stub_bin / "git",
         "#!/bin/sh\n"
@@ -240,8 +264,9 @@ def test_failed_commit_in_an_existing_repository_restores_its_index(
     subprocess.run(["git", "commit", "-qm", "mine"], cwd=dest, check=True)
     (dest / "data.bin").write_bytes(b"changed, staged")
     subprocess.run(["git", "add", "data.bin"], cwd=dest, check=True)
-    status_before = subprocess.run(["git", "status", "--porcelain"], cwd=dest, check=True,
-                                   capture_output=True, text=True).stdout
+    status_before = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=dest, check=True, capture_output=True, text=True
+    ).stdout
     index_before = (dest / ".git" / "index").read_bytes()
     files_before = {k: v for k, v in manifest(dest).items() if not k.startswith(".git")}
     _git_failing_commit(stub_bin)
@@ -250,7 +275,8 @@ def test_failed_commit_in_an_existing_repository_restores_its_index(
     with pytest.raises(OperationFailed, match="cannot lock ref"):
         create_project(name=NAME, stack=UV, destination=dest)
     assert {k: v for k, v in manifest(dest).items() if not k.startswith(".git")} == files_before
-    status_after = subprocess.run(["git", "status", "--porcelain"], cwd=dest, check=True,
-                                  capture_output=True, text=True).stdout
+    status_after = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=dest, check=True, capture_output=True, text=True
+    ).stdout
     assert status_after == status_before
     assert (dest / ".git" / "index").read_bytes() == index_before
