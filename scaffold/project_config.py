@@ -1,0 +1,139 @@
+"""A generated project's `[tool.robyn-config]`: read, validated, and updated with tomlkit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+from tomlkit.items import Table
+
+from scaffold.errors import UsageError
+from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+
+__all__ = ["DEFAULT_ADD_PATHS", "ProjectConfig", "load_project"]
+
+SECTION = "[tool.robyn-config]"
+
+DEFAULT_ADD_PATHS: MappingProxyType[Design, MappingProxyType[str, str]] = MappingProxyType(
+    {
+        Design.DDD: MappingProxyType(
+            {
+                "domain_path": "src/app/domain",
+                "operational_path": "src/app/operational",
+                "presentation_path": "src/app/presentation",
+                "database_repository_path": "src/app/infrastructure/database/repository",
+                "database_table_path": "src/app/infrastructure/database/tables.py",
+            }
+        ),
+        Design.MVC: MappingProxyType(
+            {
+                "views_path": "src/app/views",
+                "database_repository_path": "src/app/models/repository.py",
+                "database_table_path": "src/app/models/models.py",
+                "urls_path": "src/app/urls.py",
+            }
+        ),
+    }
+)
+
+
+@dataclass
+class ProjectConfig:
+    """What later commands know about a project, from its pyproject.toml alone."""
+
+    root: Path
+    stack: Stack
+    template_version: str
+    add_paths: dict[str, Path]
+    entities: dict[str, str]
+    document: tomlkit.TOMLDocument
+
+    @property
+    def pyproject(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    def with_entity(self, module: str, fields_spec: str) -> str:
+        """The pyproject text with ``module`` recorded in ``[tool.robyn-config.entities]``."""
+        document = tomlkit.parse(tomlkit.dumps(self.document))
+        section = document["tool"]["robyn-config"]
+        if "entities" not in section:
+            section["entities"] = tomlkit.table()
+        section["entities"][module] = fields_spec
+        return tomlkit.dumps(document)
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict | Table):
+        raise UsageError(f"{where} in pyproject.toml must be a table.")
+    return dict(value)
+
+
+def _inside(root: Path, key: str, value: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"[tool.robyn-config.add] {key} must be a path relative to the project.")
+    resolved = (root / value).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise UsageError(
+            f"[tool.robyn-config.add] {key} = {value!r} leaves the project root {root}; "
+            "use a path inside the project."
+        )
+    return resolved
+
+
+def load_project(root: Path) -> ProjectConfig:
+    """Read and validate the project at ``root``; every problem is one UsageError sentence."""
+    root = root.absolute()
+    pyproject = root / "pyproject.toml"
+    if not root.is_dir():
+        raise UsageError(f"PROJECT {root} is not a directory.")
+    if not pyproject.is_file():
+        raise UsageError(
+            f"{root} is not a robyn-config project: it has no pyproject.toml "
+            "(create one with 'robyn-config create')."
+        )
+    try:
+        document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+    except tomlkit.exceptions.ParseError as error:
+        raise UsageError(
+            f"{pyproject} is not valid TOML at line {error.line}, column {error.col}; fix it first."
+        ) from None
+    section = document.get("tool", {}).get("robyn-config")
+    if section is None:
+        raise UsageError(
+            f"{root} is not a robyn-config project: its pyproject.toml has no {SECTION} table."
+        )
+    settings = _table(section, SECTION)
+    stack = Stack(
+        parse_choice(Design, str(settings.get("design", "")), f"{SECTION} design"),
+        parse_choice(Orm, str(settings.get("orm", "")), f"{SECTION} orm"),
+        parse_choice(
+            PackageManager, str(settings.get("package_manager", "")), f"{SECTION} package_manager"
+        ),
+    )
+    defaults = DEFAULT_ADD_PATHS[stack.design]
+    configured = _table(settings.get("add", {}), "[tool.robyn-config.add]")
+    unknown = sorted(set(configured) - set(defaults))
+    if unknown:
+        raise UsageError(
+            f"Unknown key {unknown[0]!r} in [tool.robyn-config.add] for the {stack.design.value} "
+            f"design; expected: {', '.join(defaults)}."
+        )
+    add_paths = {
+        key: _inside(root, key, configured.get(key, default)) for key, default in defaults.items()
+    }
+    entities = {
+        str(k): str(v)
+        for k, v in _table(settings.get("entities", {}), "[tool.robyn-config.entities]").items()
+    }
+    return ProjectConfig(
+        root=root,
+        stack=stack,
+        template_version=str(settings.get("template_version", "")),
+        add_paths=add_paths,
+        entities=entities,
+        document=document,
+    )
