@@ -1,0 +1,316 @@
+"""Edits of existing Python source with libcst: one small transformer per kind of edit.
+
+Every edit is idempotent (applying it twice changes nothing), touches only the construct it
+is about, and keeps the operator's comments and formatting elsewhere. When a file does not
+have the expected shape, nothing is changed and `SourceShapeError` names the file and the
+construct that was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import libcst as cst
+import libcst.matchers as m
+
+from scaffold.errors import UsageError
+
+__all__ = [
+    "AppendClass",
+    "EnsureAllEntry",
+    "EnsureImport",
+    "EnsureRegisterCall",
+    "SourceEdit",
+    "SourceShapeError",
+    "apply_edits",
+]
+
+
+class SourceShapeError(UsageError):
+    """An existing file lacks the construct an edit needs."""
+
+
+class SourceEdit:
+    """One kind of edit; ``apply`` returns the new module (the same object when unchanged)."""
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        raise NotImplementedError
+
+
+def _is_sorted(names: Sequence[str]) -> bool:
+    return list(names) == sorted(names)
+
+
+def _alias_name(alias: cst.ImportAlias) -> str:
+    return cst.Module([]).code_for_node(alias.name)
+
+
+_SPACE_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+Item = TypeVar("Item", cst.ImportAlias, cst.Element)
+
+
+def _line_break(indent: cst.SimpleWhitespace) -> cst.Comma:
+    return cst.Comma(
+        whitespace_after=cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(), indent=True, last_line=indent
+        )
+    )
+
+
+def _insert_item(
+    items: list[Item],
+    new: Item,
+    keys: Sequence[str | None],
+    key: str,
+    opening: cst.BaseParenthesizableWhitespace,
+) -> list[Item]:
+    """Insert ``new`` in sorted position when ``items`` are sorted, else at the end.
+
+    ``opening`` is the whitespace after the opening bracket: when it breaks the line, the
+    items are laid out one per line and the new one follows that layout; comments stay
+    with the item they were written after.
+    """
+    result = list(items)
+    strings = [k for k in keys if k is not None]
+    position = len(result)
+    if len(strings) == len(keys) and _is_sorted(strings):
+        position = sum(1 for existing in strings if existing < key)
+    indent = opening.last_line if isinstance(opening, cst.ParenthesizedWhitespace) else None
+    separator = _line_break(indent) if indent is not None else _SPACE_COMMA
+    if position < len(result):
+        result.insert(position, new.with_changes(comma=separator))
+        return result
+    if not result:
+        return [new]
+    last = result[-1]
+    last_comma = last.comma
+    if indent is not None and isinstance(last_comma, cst.Comma):
+        closing = last_comma.whitespace_after
+        if isinstance(closing, cst.ParenthesizedWhitespace):
+            # The trailing comma carries the line break before the bracket (imports).
+            result[-1] = last.with_changes(
+                comma=last_comma.with_changes(
+                    whitespace_after=closing.with_changes(last_line=indent)
+                )
+            )
+            result.append(new.with_changes(comma=_line_break(closing.last_line)))
+        else:
+            # The closing bracket carries it (lists): the new item takes the trailing comma.
+            result[-1] = last.with_changes(comma=separator)
+            result.append(new.with_changes(comma=last_comma))
+    elif isinstance(last_comma, cst.Comma):
+        result[-1] = last.with_changes(comma=separator)
+        result.append(new.with_changes(comma=cst.Comma()))
+    else:
+        result[-1] = last.with_changes(comma=separator)
+        result.append(new)
+    return result
+
+
+def _after_imports(body: Sequence[cst.BaseStatement]) -> int:
+    """The index just after the last top-level import (or the docstring), where names go."""
+    position = 0
+    for index, statement in enumerate(body):
+        if m.matches(statement, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+            position = index + 1
+        elif index == 0 and m.matches(
+            statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())])
+        ):
+            position = 1
+    return position
+
+
+def _opening(sequence: cst.List | cst.Tuple) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(sequence, cst.List):
+        return sequence.lbracket.whitespace_after
+    return sequence.lpar[0].whitespace_after if sequence.lpar else cst.SimpleWhitespace("")
+
+
+def _string_value(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _module_name(node: cst.ImportFrom) -> str:
+    if node.module is None or node.relative:
+        return ""
+    return cst.Module([]).code_for_node(node.module)
+
+
+@dataclass(frozen=True)
+class EnsureImport(SourceEdit):
+    """``from <module> import <name>``: merged into an existing import of the module, if any."""
+
+    module: str
+    name: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        for index, statement in enumerate(body):
+            if not m.matches(statement, m.SimpleStatementLine(body=[m.ImportFrom()])):
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            node = statement.body[0]
+            assert isinstance(node, cst.ImportFrom)
+            if _module_name(node) != self.module or isinstance(node.names, cst.ImportStar):
+                continue
+            aliases = list(node.names)
+            if any(_alias_name(alias) == self.name and alias.asname is None for alias in aliases):
+                return module
+            body[index] = statement.with_changes(
+                body=[
+                    node.with_changes(
+                        names=self._insert(
+                            aliases,
+                            node.lpar.whitespace_after if node.lpar else cst.SimpleWhitespace(""),
+                        )
+                    )
+                ]
+            )
+            return module.with_changes(body=body)
+        return self._add_statement(module, body)
+
+    def _insert(
+        self, aliases: list[cst.ImportAlias], opening: cst.BaseParenthesizableWhitespace
+    ) -> list[cst.ImportAlias]:
+        names = [_alias_name(alias) for alias in aliases]
+        new = cst.ImportAlias(name=cst.Name(self.name))
+        return _insert_item(aliases, new, names, self.name, opening)
+
+    def _add_statement(
+        self, module: cst.Module, body: list[cst.SimpleStatementLine | cst.BaseCompoundStatement]
+    ) -> cst.Module:
+        statement = cst.parse_statement(f"from {self.module} import {self.name}\n")
+        position = _after_imports(body)
+        if position and not m.matches(
+            body[position - 1], m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])
+        ):
+            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(position, statement)
+        return module.with_changes(body=body)
+
+
+@dataclass(frozen=True)
+class EnsureRegisterCall(SourceEdit):
+    """``<target>.register(app)`` as the last statement of the registry function."""
+
+    function: str
+    target: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        for index, statement in enumerate(body):
+            if not (
+                isinstance(statement, cst.FunctionDef) and statement.name.value == self.function
+            ):
+                continue
+            params = statement.params.params
+            if not params or not isinstance(statement.body, cst.IndentedBlock):
+                break
+            app = params[0].name.value
+            call = m.SimpleStatementLine(
+                body=[
+                    m.Expr(
+                        value=m.Call(
+                            func=m.Attribute(value=m.Name(self.target), attr=m.Name("register"))
+                        )
+                    )
+                ]
+            )
+            statements = list(statement.body.body)
+            if any(m.matches(existing, call) for existing in statements):
+                return module
+            placeholder = m.SimpleStatementLine(body=[m.Pass() | m.Expr(value=m.Ellipsis())])
+            statements = [s for s in statements if not m.matches(s, placeholder)]
+            statements.append(cst.parse_statement(f"{self.target}.register({app})\n"))
+            body[index] = statement.with_changes(body=statement.body.with_changes(body=statements))
+            return module.with_changes(body=body)
+        raise SourceShapeError(
+            f"{filename} has no function '{self.function}(app)' to register routes in; "
+            f"expected a top-level 'def {self.function}(app: Robyn) -> None:'."
+        )
+
+
+@dataclass(frozen=True)
+class EnsureAllEntry(SourceEdit):
+    """``name`` listed in the module's ``__all__`` (created at the end if there is none)."""
+
+    name: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        target = m.SimpleStatementLine(
+            body=[
+                m.Assign(
+                    targets=[m.AssignTarget(target=m.Name("__all__"))], value=m.List() | m.Tuple()
+                )
+            ]
+        )
+        for index, statement in enumerate(body):
+            if not m.matches(statement, target):
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            assign = statement.body[0]
+            assert isinstance(assign, cst.Assign)
+            sequence = assign.value
+            assert isinstance(sequence, cst.List | cst.Tuple)
+            elements = [e for e in sequence.elements if isinstance(e, cst.Element)]
+            if len(elements) != len(sequence.elements):
+                raise SourceShapeError(
+                    f"{filename} builds __all__ with a starred item; add it by hand."
+                )
+            values = [_string_value(e.value) for e in elements]
+            if self.name in values:
+                return module
+            quote = '"'
+            if elements and isinstance(elements[0].value, cst.SimpleString):
+                quote = elements[0].value.prefix + elements[0].value.quote
+            new = cst.Element(cst.SimpleString(f"{quote}{self.name}{quote}"))
+            elements = _insert_item(elements, new, values, self.name, _opening(sequence))
+            body[index] = statement.with_changes(
+                body=[assign.with_changes(value=sequence.with_changes(elements=elements))]
+            )
+            return module.with_changes(body=body)
+        statement = cst.parse_statement(f'__all__ = ["{self.name}"]\n')
+        body.insert(_after_imports(body), statement.with_changes(leading_lines=[cst.EmptyLine()]))
+        return module.with_changes(body=body)
+
+
+@dataclass(frozen=True)
+class AppendClass(SourceEdit):
+    """A top-level class (given as source) appended unless a class of that name exists."""
+
+    name: str
+    source: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        for statement in module.body:
+            if isinstance(statement, cst.ClassDef) and statement.name.value == self.name:
+                return module
+        snippet = cst.parse_module(self.source)
+        statements = list(snippet.body)
+        if statements:
+            statements[0] = statements[0].with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
+            )
+        return module.with_changes(body=[*module.body, *statements])
+
+
+def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
+    """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise SourceShapeError(
+            f"{filename} is not valid Python (line {error.raw_line}); fix it before running add."
+        ) from None
+    for edit in edits:
+        module = edit.apply(module, filename)
+    code = module.code
+    cst.parse_module(code)
+    compile(code, filename, "exec")
+    return code
