@@ -135,6 +135,7 @@ def test_invalid_index_url(url: str, tmp_path: Path) -> None:
 
 
 def _assert_dry_run_output(stdout: str, dest: Path) -> None:
+    assert "\x1b[" not in stdout  # plain output when not on a terminal
     lines = stdout.splitlines()
     created = [line.split()[1] for line in lines if line.split()[:1] == ["create"]]
     assert "pyproject.toml" in created

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -106,13 +107,14 @@ def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, st
             env=cli_env,
         )
     )
-    import tomllib
-
     data = tomllib.loads((dest / "pyproject.toml").read_text())
     sources = data["tool"]["poetry"]["source"]
     assert [s["url"] for s in sources if s.get("priority") == "primary"] == [url]
-    assert (dest / "poetry.lock").is_file()
-    assert "robyn" in (dest / "poetry.lock").read_text()
+    lock = tomllib.loads((dest / "poetry.lock").read_text())
+    packages = {package["name"]: package for package in lock["package"]}
+    assert {"robyn", "tortoise-orm", "aerich"} <= set(packages)
+    # Resolved from the primary index it was given, nothing else.
+    assert {package.get("source", {}).get("url") for package in packages.values()} == {url}
     expected = rendered_paths("inventory", "mvc-tortoise-poetry", url) | {"poetry.lock"}
     assert files_on_disk(dest) == expected
     assert_committed_once(dest, expected)
@@ -203,3 +205,21 @@ def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> N
         )
     )
     assert str(REPO_ROOT) not in where.stdout
+
+
+def test_uv_cell_with_index_url_locks_from_it(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    url = pypi_simple_url()
+    completed = ok(
+        run(CONSOLE_SCRIPT, "create", "mirrored", "--index-url", url, cwd=tmp_path, env=cli_env)
+    )
+    assert "\x1b[" not in completed.stdout + completed.stderr  # plain output when not a TTY
+    dest = tmp_path / "mirrored"
+    data = tomllib.loads((dest / "pyproject.toml").read_text())
+    assert [i["url"] for i in data["tool"]["uv"]["index"] if i.get("default")] == [url]
+    lock = tomllib.loads((dest / "uv.lock").read_text())
+    registries = {
+        package["source"]["registry"]
+        for package in lock["package"]
+        if "registry" in package.get("source", {})
+    }
+    assert registries == {url}
