@@ -22,6 +22,7 @@ __all__ = [
     "EnsureAllEntry",
     "EnsureImport",
     "EnsureRegisterCall",
+    "MergeSnippet",
     "SourceEdit",
     "SourceShapeError",
     "apply_edits",
@@ -298,6 +299,33 @@ class AppendClass(SourceEdit):
                 leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
             )
         return module.with_changes(body=[*module.body, *statements])
+
+
+@dataclass(frozen=True)
+class MergeSnippet(SourceEdit):
+    """Merge a snippet module: its ``from`` imports are ensured, its classes appended."""
+
+    source: str
+
+    def edits(self) -> list[SourceEdit]:
+        snippet = cst.parse_module(self.source)
+        edits: list[SourceEdit] = []
+        for statement in snippet.body:
+            if isinstance(statement, cst.ClassDef):
+                code = cst.Module(body=[statement.with_changes(leading_lines=[])]).code
+                edits.append(AppendClass(statement.name.value, code))
+                continue
+            node = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+            if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+                raise ValueError(f"Snippets hold only 'from' imports and classes, not: {statement}")
+            for alias in node.names:
+                edits.append(EnsureImport(_module_name(node), _alias_name(alias)))
+        return edits
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        for edit in self.edits():
+            module = edit.apply(module, filename)
+        return module
 
 
 def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
