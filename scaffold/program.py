@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 from invoke.exceptions import Exit, ParseError
@@ -16,6 +17,22 @@ USAGE_ERROR = 2
 
 
 HELP_FLAGS = ("-h", "--help")
+
+# Invoke's parser speaks of its own objects ("Flag <Argument: index_url> needed value ...");
+# the operator typed "--index-url", so name the option as typed.
+_NEEDS_VALUE = re.compile(r"Flag <Argument: (?P<name>[\w-]+)[^>]*> needed value.*")
+_UNKNOWN_TOKEN = re.compile(r"No idea what (?P<token>'.*') is!")
+
+
+def usage_message(error: ParseError) -> str:
+    """One sentence for a parse error, naming the option or argument as the operator typed it."""
+    text = str(error)
+    if match := _NEEDS_VALUE.fullmatch(text):
+        option = "--" + match["name"].replace("_", "-")
+        return f"The option {option} needs a value; see 'robyn-config --help'."
+    if match := _UNKNOWN_TOKEN.fullmatch(text):
+        return f"Unexpected argument {match['token']}; see 'robyn-config --help'."
+    return f"{text}; see 'robyn-config --help'."
 
 
 def normalise_argv(argv: list[str]) -> list[str]:
@@ -40,13 +57,13 @@ class RobynConfigProgram(Program):
         try:
             super().parse_core(normalise_argv(argv or sys.argv))
         except ParseError as error:
-            raise Exit(f"{error}; see 'robyn-config --help'.", code=USAGE_ERROR) from None
+            raise Exit(usage_message(error), code=USAGE_ERROR) from None
 
     def parse_tasks(self) -> None:
         try:
             super().parse_tasks()
         except ParseError as error:
-            raise Exit(f"{error}; see 'robyn-config --help'.", code=USAGE_ERROR) from None
+            raise Exit(usage_message(error), code=USAGE_ERROR) from None
 
 
 program = RobynConfigProgram(

@@ -285,3 +285,22 @@ def test_ctrl_c_during_lock_exits_130_and_rolls_back(tmp_path: Path, stub_bin: P
     assert "Traceback" not in stderr
     assert "rolled back" in stderr.lower()
     assert manifest(dest) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("create", "demo", "--index-url"), "--index-url"),
+        (("create", "demo", "--dry-run", "--orm"), "--orm"),
+        (("create", "demo", "--package-manager"), "--package-manager"),
+        (("create", "demo", "dest", "extra"), "'extra'"),
+        (("create", "--dry-run"), "name"),
+    ],
+    ids=["index-url-no-value", "orm-no-value", "manager-no-value", "extra-argument", "no-name"],
+)
+def test_parse_errors_name_what_the_operator_typed(
+    args: tuple[str, ...], fragment: str, tmp_path: Path
+) -> None:
+    line = assert_usage_error(run(*args, cwd=tmp_path), fragment)
+    assert "<Argument" not in line  # invoke's internal objects are not the operator's words
+    assert list(tmp_path.iterdir()) == []
