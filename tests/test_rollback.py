@@ -280,3 +280,20 @@ def test_failed_commit_in_an_existing_repository_restores_its_index(
     ).stdout
     assert status_after == status_before
     assert (dest / ".git" / "index").read_bytes() == index_before
+
+
+@stages
+def test_failure_in_an_existing_empty_destination_keeps_it_empty(
+    arrange: Arrange,
+    expected: type[BaseException],
+    detail: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_bin: Path,
+) -> None:
+    dest = tmp_path / "empty"
+    dest.mkdir(mode=0o750)
+    dest.chmod(0o750)
+    before = manifest(tmp_path)
+    _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    assert manifest(tmp_path) == before  # DEST itself stays, with its mode, and stays empty
