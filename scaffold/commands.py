@@ -16,9 +16,11 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from scaffold.add import add_entity
 from scaffold.cli_parsing import optional_positionals
 from scaffold.console import ConsoleReporter
 from scaffold.create import CreateResult, create_project
+from scaffold.entities import FieldType
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
 
@@ -123,6 +125,55 @@ def _report_create(reporter: ConsoleReporter, result: CreateResult) -> None:
     reporter.note("Next: cd into it, then 'make install.dev', 'make check' and 'make run.dev'.")
 
 
-optional_positionals("create", "dest")
+@task(
+    positional=["entity", "project"],
+    auto_shortflags=False,
+    help={
+        "entity": "Entity name: order-item, order_item or OrderItem.",
+        "project": "The service's directory (default: the current directory).",
+        "fields": "Fields as 'name:type[?] ...'; types: "
+        + " ".join(member.value for member in FieldType)
+        + "; '?' makes a field optional (default: 'name:str').",
+        "allow-dirty": "Run even though the git work tree has uncommitted changes.",
+        "dry-run": "Print the plan with unified diffs and write nothing.",
+    },
+)
+@_edge
+def add(
+    c: Context,
+    entity: str,
+    project: str | None = None,
+    fields: str | None = None,
+    allow_dirty: bool = False,
+    dry_run: bool = False,
+) -> None:
+    """Add an entity (table, repository, use cases, routes, tests) to an existing service."""
+    entity = _positional(entity, "an ENTITY") or ""
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    if dry_run:
+        reporter.note("Dry run: nothing will be written.")
+    result = add_entity(
+        project=Path(directory),
+        entity=entity,
+        fields=fields,
+        allow_dirty=allow_dirty,
+        dry_run=dry_run,
+        reporter=reporter,
+    )
+    if result.dry_run:
+        for diff in result.diffs.values():
+            reporter.note(diff.rstrip("\n"))
+        reporter.note(f"Dry run: {result.project} was not changed.")
+        return
+    reporter.note(
+        f"Added {result.entity.class_name} at {result.entity.route}; the changes are left "
+        "uncommitted for review. Next: 'make makemigration MIGRATION_MESSAGE=add_"
+        f"{result.entity.module}', 'make migrate' and 'make check'."
+    )
 
-namespace = Collection(create)
+
+optional_positionals("create", "dest")
+optional_positionals("add", "project")
+
+namespace = Collection(create, add)

@@ -1,0 +1,200 @@
+"""`add`: an entity module wired into an existing service, all or nothing."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from scaffold import lint
+from scaffold.entities import EntityName, Field, parse_entity_name, parse_fields
+from scaffold.entity_blueprint import module_path, render_entity
+from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.git_safety import git_root, refuse_dirty, take_snapshot
+from scaffold.matrix import Design
+from scaffold.project_config import ProjectConfig, load_project
+from scaffold.reporting import FileStatus, Reporter, SilentReporter
+from scaffold.source_edits import (
+    EnsureAllEntry,
+    EnsureImport,
+    EnsureRegisterCall,
+    MergeSnippet,
+    SourceEdit,
+    SourceShapeError,
+    apply_edits,
+)
+
+__all__ = ["AddResult", "add_entity"]
+
+# Modules every project has besides what is on disk: an entity must not shadow these.
+RESERVED_MODULES = frozenset({"app", "tests", "src"})
+REGISTRY_FUNCTION = "register_routes"
+
+
+@dataclass
+class AddResult:
+    """What `add` did (or, in a dry run, would do)."""
+
+    project: Path
+    entity: EntityName
+    fields: tuple[Field, ...]
+    created: list[Path] = field(default_factory=list)
+    modified: list[Path] = field(default_factory=list)
+    diffs: dict[Path, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+
+def _taken_names(config: ProjectConfig) -> frozenset[str]:
+    """Module names of the app itself (and of the folders add writes into)."""
+    names = set(RESERVED_MODULES)
+    folders = [config.root / "src" / "app", *config.add_paths.values()]
+    for folder in folders:
+        if folder.is_dir():
+            names.update(child.stem for child in folder.iterdir() if not child.name.startswith("_"))
+    return frozenset(names)
+
+
+def _registry_edits(config: ProjectConfig, entity: EntityName) -> dict[Path, list[SourceEdit]]:
+    """The structural edits of existing files: route registry and repository exports."""
+    paths = config.add_paths
+    repository_class = f"{entity.class_name}Repository"
+    if config.stack.design is Design.DDD:
+        registry = paths["presentation_path"] / "__init__.py"
+        routes_package = module_path(config.root, paths["presentation_path"])
+        exports = paths["database_repository_path"] / "__init__.py"
+        repository_module = module_path(config.root, paths["database_repository_path"])
+        return {
+            registry: [
+                EnsureImport(routes_package, entity.module),
+                EnsureRegisterCall(REGISTRY_FUNCTION, entity.module),
+            ],
+            exports: [
+                EnsureImport(f"{repository_module}.{entity.module}", repository_class),
+                EnsureAllEntry(repository_class),
+            ],
+        }
+    views_package = module_path(config.root, paths["views_path"])
+    return {
+        paths["urls_path"]: [
+            EnsureImport(views_package, entity.module),
+            EnsureRegisterCall(REGISTRY_FUNCTION, entity.module),
+        ],
+        paths["database_repository_path"]: [EnsureAllEntry(repository_class)],
+    }
+
+
+def _relative(config: ProjectConfig, path: Path) -> PurePosixPath:
+    return PurePosixPath(path.relative_to(config.root).as_posix())
+
+
+def _edited_sources(
+    config: ProjectConfig, edits: dict[Path, list[SourceEdit]]
+) -> dict[Path, tuple[str, str]]:
+    """Old and new text of every edited Python file, tidied like the rest of the project."""
+    sources: dict[Path, tuple[str, str]] = {}
+    for path, file_edits in edits.items():
+        name = str(_relative(config, path))
+        if not path.is_file():
+            raise SourceShapeError(
+                f"{name} does not exist; add expected it from [tool.robyn-config.add] "
+                "(fix the path there or restore the file)."
+            )
+        old = path.read_text(encoding="utf-8")
+        new = apply_edits(old, file_edits, name)
+        if new != old and lint.is_tidy(config.root, path, old):
+            new = lint.tidy(config.root, path, new)
+        sources[path] = (old, new)
+    return sources
+
+
+def _diff(config: ProjectConfig, path: Path, old: str, new: str) -> str:
+    name = str(_relative(config, path))
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+        )
+    )
+
+
+def add_entity(
+    *,
+    project: Path,
+    entity: str,
+    fields: str | None = None,
+    allow_dirty: bool = False,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+) -> AddResult:
+    """Add ``entity`` (with ``fields``) to the project at ``project``.
+
+    Everything is computed in memory first; nothing is written in a dry run or when any input
+    or edit is refused. On failure (Ctrl-C included) the tree is restored to its snapshot.
+    """
+    report = reporter or SilentReporter()
+    config = load_project(project)
+    name = parse_entity_name(entity, taken=_taken_names(config))
+    parsed_fields = parse_fields(fields)
+    if name.module in config.entities:
+        raise UsageError(f"The entity {name.module!r} already exists in {config.root}.")
+    rendered = render_entity(config, name, parsed_fields)
+    existing = sorted(str(_relative(config, path)) for path in rendered.files if path.exists())
+    if existing:
+        raise UsageError(
+            f"The entity {name.module!r} already exists: {', '.join(existing)} "
+            "would be overwritten."
+        )
+
+    edits = _registry_edits(config, name)
+    for target, snippet in rendered.snippets.items():
+        edits.setdefault(target, []).insert(0, MergeSnippet(snippet))
+    sources = _edited_sources(config, edits)
+    fields_spec = " ".join(item.spec for item in parsed_fields)
+    sources[config.pyproject] = (
+        config.pyproject.read_text(encoding="utf-8"),
+        config.with_entity(name.module, fields_spec),
+    )
+    new_files = {
+        path: lint.tidy(config.root, path, content.decode("utf-8")).encode("utf-8")
+        if path.suffix == ".py"
+        else content
+        for path, content in rendered.files.items()
+    }
+
+    result = AddResult(project=config.root, entity=name, fields=parsed_fields, dry_run=dry_run)
+    result.created = sorted(new_files)
+    result.modified = sorted(path for path, (old, new) in sources.items() if old != new)
+    result.diffs = {path: _diff(config, path, *sources[path]) for path in result.modified}
+    for path in result.created:
+        report.file(FileStatus.CREATE, _relative(config, path))
+    for path in result.modified:
+        report.file(FileStatus.MODIFY, _relative(config, path))
+    if dry_run:
+        return result
+
+    top = git_root(config.root)
+    if top is not None and not allow_dirty:
+        refuse_dirty(top)
+    snapshot = take_snapshot(config.root, touched=result.modified)
+    created: list[Path] = []
+    try:
+        for path, content in new_files.items():
+            missing = [parent for parent in reversed(path.parents) if not parent.exists()]
+            for parent in missing:
+                parent.mkdir()
+                created.append(parent)
+            created.append(path)
+            path.write_bytes(content)
+        for path in result.modified:
+            path.write_text(sources[path][1], encoding="utf-8")
+        python_files = [p for p in [*result.created, *result.modified] if p.suffix == ".py"]
+        lint.check_files(config.root, python_files)
+    except (ScaffoldError, OSError) as error:
+        snapshot.restore(created)
+        reason = error.message if isinstance(error, ScaffoldError) else str(error)
+        raise OperationFailed(
+            f"{reason}\nRolled back: the project is as it was before add."
+        ) from error
+    except BaseException:
+        snapshot.restore(created)
+        raise
+    return result
