@@ -16,7 +16,6 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
-from scaffold.add import add_entity
 from scaffold.cli_parsing import optional_positionals
 from scaffold.console import ConsoleReporter
 from scaffold.create import CreateResult, create_project
@@ -153,6 +152,9 @@ def add(
     reporter = ConsoleReporter()
     if dry_run:
         reporter.note("Dry run: nothing will be written.")
+    # libcst (source edits) takes a second to import: only `add` pays for it.
+    from scaffold.add import add_entity
+
     result = add_entity(
         project=Path(directory),
         entity=entity,
