@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -72,4 +73,10 @@ program = RobynConfigProgram(
 
 
 def main() -> None:
-    program.run(sys.argv)
+    try:
+        program.run(sys.argv)
+    except BrokenPipeError:
+        # The reader went away (`robyn-config --help | head`): stop quietly, no traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

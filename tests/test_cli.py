@@ -304,3 +304,19 @@ def test_parse_errors_name_what_the_operator_typed(
     line = assert_usage_error(run(*args, cwd=tmp_path), fragment)
     assert "<Argument" not in line  # invoke's internal objects are not the operator's words
     assert list(tmp_path.iterdir()) == []
+
+
+def test_help_into_a_closed_pipe_has_no_traceback(tmp_path: Path) -> None:
+    # `robyn-config create --help | head -1`: the reader leaves before the help is written.
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "create", "--help"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
