@@ -244,11 +244,11 @@ class EnsureAllEntry(SourceEdit):
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
+        sequence_value = m.List() | m.Tuple()
         target = m.SimpleStatementLine(
             body=[
-                m.Assign(
-                    targets=[m.AssignTarget(target=m.Name("__all__"))], value=m.List() | m.Tuple()
-                )
+                m.Assign(targets=[m.AssignTarget(target=m.Name("__all__"))], value=sequence_value)
+                | m.AnnAssign(target=m.Name("__all__"), value=sequence_value)
             ]
         )
         for index, statement in enumerate(body):
@@ -256,7 +256,7 @@ class EnsureAllEntry(SourceEdit):
                 continue
             assert isinstance(statement, cst.SimpleStatementLine)
             assign = statement.body[0]
-            assert isinstance(assign, cst.Assign)
+            assert isinstance(assign, cst.Assign | cst.AnnAssign)
             sequence = assign.value
             assert isinstance(sequence, cst.List | cst.Tuple)
             elements = [e for e in sequence.elements if isinstance(e, cst.Element)]
