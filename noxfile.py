@@ -148,13 +148,17 @@ class CellWorkflow:
 
     def serve_then_stop(self) -> None:
         url = f"http://127.0.0.1:{self.port}/healthcheck"
-        self.session.log(f"make run.dev in the background; waiting for {url}")
-        server = subprocess.Popen(
-            ["make", "run.dev"],
-            cwd=self.project,
-            env={**os.environ, **self.env},
-            start_new_session=True,
-        )
+        log_path = self.project.parent / f"{self.project.name}-server.log"
+        self.session.log(f"make run.dev in the background (log: {log_path}); waiting for {url}")
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                ["make", "run.dev"],
+                cwd=self.project,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             status = wait_for_status(url, server, SERVER_START_TIMEOUT)
             if status != 200:
@@ -163,14 +167,17 @@ class CellWorkflow:
             os.killpg(server.pid, signal.SIGTERM)
             elapsed = wait_group_gone(server, SERVER_STOP_TIMEOUT)
             if elapsed is None:
-                self.session.error(
-                    f"the server was still running {SERVER_STOP_TIMEOUT}s after SIGTERM"
-                )
+                self.session.error(f"the server still ran {SERVER_STOP_TIMEOUT}s after SIGTERM")
             self.session.log(f"server process group gone {elapsed:.2f}s after SIGTERM")
         finally:
             if group_alive(server.pid):
                 os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        output = log_path.read_text(errors="replace")
+        for sign in ("panicked at", "Traceback (most recent call last)"):
+            if sign in output:
+                tail = "\n".join(output.splitlines()[-30:])
+                self.session.error(f"the server did not stop cleanly ({sign!r}):\n{tail}")
 
 
 def wait_for_status(url: str, server: subprocess.Popen[bytes], timeout: float) -> int:
