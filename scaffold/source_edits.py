@@ -129,6 +129,36 @@ def _opening(sequence: cst.List | cst.Tuple) -> cst.BaseParenthesizableWhitespac
     return sequence.lpar[0].whitespace_after if sequence.lpar else cst.SimpleWhitespace("")
 
 
+def _comment_to_last_item(
+    sequence: cst.List | cst.Tuple, elements: list[cst.Element]
+) -> tuple[cst.List | cst.Tuple, list[cst.Element]]:
+    """Move the line break before the closing bracket onto the last item's comma.
+
+    libcst gives a comment written after the last item (``"B",  # last``) to the closing
+    bracket; an item appended after it would take the comment over. On the comma it stays
+    with the item it was written after. The source text is unchanged by the move.
+    """
+    if isinstance(sequence, cst.List):
+        closing = sequence.rbracket.whitespace_before
+    elif sequence.rpar:
+        closing = sequence.rpar[-1].whitespace_before
+    else:
+        return sequence, elements
+    if not elements or not isinstance(closing, cst.ParenthesizedWhitespace):
+        return sequence, elements
+    last = elements[-1]
+    comma = last.comma if isinstance(last.comma, cst.Comma) else cst.Comma()
+    if not isinstance(comma.whitespace_after, cst.SimpleWhitespace) or comma.whitespace_after.value:
+        return sequence, elements
+    moved = [*elements[:-1], last.with_changes(comma=comma.with_changes(whitespace_after=closing))]
+    empty = cst.SimpleWhitespace("")
+    if isinstance(sequence, cst.List):
+        bracket = sequence.rbracket.with_changes(whitespace_before=empty)
+        return sequence.with_changes(rbracket=bracket), moved
+    rpar = [*sequence.rpar[:-1], sequence.rpar[-1].with_changes(whitespace_before=empty)]
+    return sequence.with_changes(rpar=rpar), moved
+
+
 def _string_value(node: cst.BaseExpression) -> str | None:
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
@@ -271,6 +301,7 @@ class EnsureAllEntry(SourceEdit):
             if elements and isinstance(elements[0].value, cst.SimpleString):
                 quote = elements[0].value.prefix + elements[0].value.quote
             new = cst.Element(cst.SimpleString(f"{quote}{self.name}{quote}"))
+            sequence, elements = _comment_to_last_item(sequence, elements)
             elements = _insert_item(elements, new, values, self.name, _opening(sequence))
             body[index] = statement.with_changes(
                 body=[assign.with_changes(value=sequence.with_changes(elements=elements))]
@@ -338,6 +369,9 @@ def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
         ) from None
     for edit in edits:
         module = edit.apply(module, filename)
+    if module.body and not module.has_trailing_newline:
+        # An empty file parses without one; a statement added to it must still end its line.
+        module = module.with_changes(has_trailing_newline=True)
     code = module.code
     cst.parse_module(code)
     compile(code, filename, "exec")
