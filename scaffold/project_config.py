@@ -58,12 +58,20 @@ class ProjectConfig:
 
     def with_entity(self, module: str, fields_spec: str) -> str:
         """The pyproject text with ``module`` recorded in ``[tool.robyn-config.entities]``."""
-        document = tomlkit.parse(tomlkit.dumps(self.document))
+        original = tomlkit.dumps(self.document)
+        document = tomlkit.parse(original)
         section = document["tool"]["robyn-config"]
-        if "entities" not in section:
-            section["entities"] = tomlkit.table()
-        section["entities"][module] = fields_spec
-        return tomlkit.dumps(document)
+        if "entities" in section:
+            section["entities"][module] = fields_spec
+            return tomlkit.dumps(document)
+        entities = tomlkit.table()
+        entities.add(module, fields_spec)
+        entities.add(tomlkit.nl())  # a blank line before the next table, like the others
+        section["entities"] = entities
+        text = tomlkit.dumps(document)
+        if text.endswith("\n\n") and not original.endswith("\n\n"):
+            text = text.rstrip("\n") + "\n"  # the new table is the last one: no blank at EOF
+        return text
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -86,7 +94,9 @@ def _inside(root: Path, key: str, value: Any) -> Path:
 
 def load_project(root: Path) -> ProjectConfig:
     """Read and validate the project at ``root``; every problem is one UsageError sentence."""
-    root = root.absolute()
+    # Resolved, like the configured paths (and git's top level) it is compared with: a project
+    # reached through a symlink is the same project.
+    root = root.resolve()
     pyproject = root / "pyproject.toml"
     if not root.is_dir():
         raise UsageError(f"PROJECT {root} is not a directory.")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from scaffold import package_managers
-from scaffold.matrix import PackageManager
+from scaffold.matrix import PackageManager, Stack
 
 _IDENTITY_VARIABLES = (
     "GIT_AUTHOR_NAME",
@@ -65,6 +65,32 @@ def lock_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, PackageManag
 
     monkeypatch.setattr(package_managers, "lock", fake_lock)
     return calls
+
+
+ProjectFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def new_project(tmp_path: Path, lock_calls: list[tuple[Path, PackageManager]]) -> ProjectFactory:
+    """Create a generated project in-process (fake lock): ``new_project("mvc-tortoise-uv")``.
+
+    Keyword arguments: ``git`` (default True: a repository with the initial commit),
+    ``destination`` (default ``tmp_path / <cell id>``) and ``name`` (default ``demo``).
+    """
+    from scaffold.create import create_project
+
+    def make(
+        stack_id: str = "ddd-sqlalchemy-uv",
+        *,
+        git: bool = True,
+        destination: Path | None = None,
+        name: str = "demo",
+    ) -> Path:
+        target = destination or tmp_path / stack_id
+        create_project(name=name, stack=Stack.from_id(stack_id), destination=target, git=git)
+        return target
+
+    return make
 
 
 def make_executable(path: Path, script: str) -> Path:
