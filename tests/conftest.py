@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -68,6 +69,37 @@ def lock_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, PackageManag
 
 
 ProjectFactory = Callable[..., Path]
+
+
+def tree_state(root: Path) -> dict[str, object]:
+    """Everything an operator could lose: files (bytes and modes, ``.git/`` excluded), index.
+
+    The index and HEAD are compared through git itself (status, staged and unstaged diffs,
+    stash list), since ``.git/index`` bytes change on a mere refresh.
+    """
+    from tests.helpers import manifest
+
+    def git_out(*args: str) -> str:
+        completed = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False
+        )
+        return completed.stdout
+
+    files = {
+        path: entry
+        for path, entry in manifest(root).items()
+        if path != ".git" and not path.startswith(".git/")
+    }
+    if not (root / ".git").exists():
+        return {"files": files}
+    return {
+        "files": files,
+        "status": git_out("status", "--porcelain=v1", "--untracked-files=all", "--ignored"),
+        "staged": git_out("diff", "--cached", "--binary"),
+        "unstaged": git_out("diff", "--binary"),
+        "head": git_out("rev-parse", "HEAD"),
+        "stashes": git_out("stash", "list"),
+    }
 
 
 @pytest.fixture
