@@ -132,7 +132,8 @@ def add_entity(
     """
     report = reporter or SilentReporter()
     config = load_project(project)
-    name = parse_entity_name(entity, taken=_taken_names(config))
+    # An entity added before is on disk too: say it exists rather than that it shadows itself.
+    name = parse_entity_name(entity, taken=_taken_names(config) - set(config.entities))
     parsed_fields = parse_fields(fields)
     if name.module in config.entities:
         raise UsageError(f"The entity {name.module!r} already exists in {config.root}.")
