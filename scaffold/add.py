@@ -100,11 +100,13 @@ def _edited_sources(
                 "(fix the path there or restore the file)."
             )
         old = path.read_text(encoding="utf-8")
-        new = apply_edits(old, file_edits, name)
-        if new != old and lint.is_tidy(config.root, path, old):
-            new = lint.tidy(config.root, path, new)
-        sources[path] = (old, new)
-    return sources
+        sources[path] = (old, apply_edits(old, file_edits, name))
+    # Lay edited files out like the rest of the project, unless the operator's file was not
+    # laid out that way to begin with: their formatting is theirs to keep.
+    changed = [path for path, (old, new) in sources.items() if old != new]
+    keep_layout = lint.untidy(config.root, changed)
+    tidied = lint.tidy(config.root, {p: sources[p][1] for p in changed if p not in keep_layout})
+    return {path: (old, tidied.get(path, new)) for path, (old, new) in sources.items()}
 
 
 def _diff(config: ProjectConfig, path: Path, old: str, new: str) -> str:
@@ -154,10 +156,12 @@ def add_entity(
         config.pyproject.read_text(encoding="utf-8"),
         config.with_entity(name.module, fields_spec),
     )
+    tidied = lint.tidy(
+        config.root,
+        {p: c.decode("utf-8") for p, c in rendered.files.items() if p.suffix == ".py"},
+    )
     new_files = {
-        path: lint.tidy(config.root, path, content.decode("utf-8")).encode("utf-8")
-        if path.suffix == ".py"
-        else content
+        path: tidied[path].encode("utf-8") if path in tidied else content
         for path, content in rendered.files.items()
     }
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import keyword
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+
+import inflection
 
 from scaffold.errors import UsageError
 
@@ -26,17 +26,6 @@ DEFAULT_FIELDS = "name:str"
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[-_]+")
 _SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-
-if TYPE_CHECKING:
-    import inflect
-
-
-@functools.cache
-def _inflector() -> inflect.engine:
-    # inflect takes seconds to import; every CLI command (create too) would pay for it.
-    import inflect
-
-    return inflect.engine()
 
 
 class FieldType(StrEnum):
@@ -101,7 +90,8 @@ def parse_entity_name(raw: str, *, taken: frozenset[str] = frozenset()) -> Entit
             f"Invalid entity name {raw!r}: {module!r} would shadow the app's own module "
             f"{module!r}; choose another name."
         )
-    last = _inflector().plural_noun(words[-1]) or f"{words[-1]}s"
+    # inflection (not inflect: that one takes seconds to set up, and `add` should not).
+    last = inflection.pluralize(words[-1])
     plural_words = [*words[:-1], str(last)]
     return EntityName(
         module=module,
