@@ -29,9 +29,14 @@ def _ruff_binary() -> str:
     return str(find_ruff_bin())
 
 
-def _ruff(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _ruff(cwd: Path, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+    # No .ruff_cache: a dry run must write nothing, a rolled-back add must leave no trace.
     return subprocess.run(
-        [_ruff_binary(), *args], cwd=cwd, capture_output=True, text=True, check=False
+        [_ruff_binary(), command, "--no-cache", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
