@@ -6,6 +6,7 @@ Matrix sessions are `default=False` so a bare `nox` stays quick.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,12 +15,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from scaffold.entities import parse_entity_name, parse_fields
+from scaffold.entity_blueprint import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
 from scaffold.matrix import STACKS, PackageManager, Stack
 
 nox.options.default_venv_backend = "uv"
@@ -29,6 +35,8 @@ ROOT = Path(__file__).parent
 QUICK_CELL = STACKS[0].id
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
+# What every matrix cell adds (entity, --fields): one with typed fields, one with the default.
+MATRIX_ENTITIES = (("product", "name:str price:decimal in_stock:bool"), ("order-item", ""))
 
 
 def install_toolkit(session: nox.Session) -> None:
@@ -144,12 +152,34 @@ class CellWorkflow:
         self.make("tests.coverage")
         self.make("makemigration", "MIGRATION_MESSAGE=init")
         self.make("migrate")
-        self.serve_then_stop()
+        self.serve(lambda base_url: None)
+        # add wants a clean work tree, as an operator who commits each step has.
+        self.commit("Initial migration")
+        for entity, fields in MATRIX_ENTITIES:
+            command = ["robyn-config", "add", entity, str(self.project)]
+            self.session.run(*command, *(["--fields", fields] if fields else []))
+            self.commit(f"Add {entity}")
+        self.make("check")
+        self.make("makemigration", "MIGRATION_MESSAGE=entities")
+        self.make("migrate")
+        self.serve(self.exercise_entities)
+        self.make("tests")
 
-    def serve_then_stop(self) -> None:
-        url = f"http://127.0.0.1:{self.port}/healthcheck"
+    def commit(self, message: str) -> None:
+        git = ["git", "-C", str(self.project)]
+        self.session.run(*git, "add", "-A", external=True)
+        identity = ["-c", "user.name=matrix", "-c", "user.email=matrix@localhost"]
+        self.session.run(*git, *identity, "commit", "-q", "-m", message, external=True)
+
+    def exercise_entities(self, base_url: str) -> None:
+        for entity, fields in MATRIX_ENTITIES:
+            EntityApi(self.session, base_url, entity, fields).exercise()
+
+    def serve(self, exercise: Callable[[str], None]) -> None:
+        """Start `make run.dev`, check /healthcheck, run ``exercise``, stop it with SIGTERM."""
+        base_url = f"http://127.0.0.1:{self.port}"
         log_path = self.project.parent / f"{self.project.name}-server.log"
-        self.session.log(f"make run.dev in the background (log: {log_path}); waiting for {url}")
+        self.session.log(f"make run.dev in the background (log: {log_path})")
         with log_path.open("wb") as log:
             server = subprocess.Popen(
                 ["make", "run.dev"],
@@ -160,10 +190,12 @@ class CellWorkflow:
                 start_new_session=True,
             )
         try:
-            status = wait_for_status(url, server, SERVER_START_TIMEOUT)
+            status = wait_for_status(f"{base_url}/healthcheck", server, SERVER_START_TIMEOUT)
             if status != 200:
                 self.session.error(f"GET /healthcheck answered {status}, expected 200")
-            self.session.log("GET /healthcheck -> 200; sending SIGTERM to the server")
+            self.session.log("GET /healthcheck -> 200")
+            exercise(base_url)
+            self.session.log("sending SIGTERM to the server's process group")
             os.killpg(server.pid, signal.SIGTERM)
             elapsed = wait_group_gone(server, SERVER_STOP_TIMEOUT)
             if elapsed is None:
@@ -178,6 +210,78 @@ class CellWorkflow:
             if sign in output:
                 tail = "\n".join(output.splitlines()[-30:])
                 self.session.error(f"the server did not stop cleanly ({sign!r}):\n{tail}")
+
+
+class EntityApi:
+    """The HTTP contract of one added entity, called over loopback like a client would."""
+
+    def __init__(self, session: nox.Session, base_url: str, entity: str, fields: str) -> None:
+        self.session = session
+        name = parse_entity_name(entity)
+        self.url = base_url + name.route
+        self.fields = parse_fields(fields or None)
+
+    def call(
+        self, method: str, path: str = "", body: object = None, raw: bytes | None = None
+    ) -> tuple[int, Any]:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, payload = int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = int(error.code), error.read()
+        return status, json.loads(payload) if payload else None
+
+    def expect(self, what: str, expected: int, method: str, path: str = "", **kwargs: Any) -> Any:
+        status, payload = self.call(method, path, **kwargs)
+        if status != expected:
+            self.session.error(
+                f"{what}: {method} {self.url}{path} -> {status} {payload}, expected {expected}"
+            )
+        if status >= 400 and not (
+            isinstance(payload, dict) and {"type", "message"} <= set(payload.get("error", {}))
+        ):
+            self.session.error(f"{what}: the error body is not the envelope: {payload}")
+        self.session.log(f"{what}: {method} {self.url}{path} -> {status}")
+        return payload
+
+    def same(self, sent: object, got: object) -> bool:
+        if isinstance(sent, str) and isinstance(got, str | int | float):
+            try:
+                return Decimal(sent) == Decimal(str(got))
+            except ArithmeticError:
+                return sent == got
+        return sent == got
+
+    def exercise(self) -> None:
+        sample = {f.name: SAMPLES[f.type] for f in self.fields}
+        changed = {f.name: UPDATED_SAMPLES[f.type] for f in self.fields}
+        first = self.fields[0]
+        created = self.expect("create", 201, "POST", body=sample)["result"]
+        for key, value in sample.items():
+            if not self.same(value, created.get(key)):
+                self.session.error(f"create echoed {key}={created.get(key)!r}, sent {value!r}")
+        item = f"/{created['id']}"
+        listed = self.expect("list", 200, "GET", "?limit=5&offset=0")["result"]
+        if created["id"] not in [entry["id"] for entry in listed]:
+            self.session.error(f"list does not contain the created item: {listed}")
+        self.expect("get", 200, "GET", item)
+        self.expect("patch", 200, "PATCH", item, body=changed)
+        got = self.expect("get after patch", 200, "GET", item)["result"]
+        if not self.same(changed[first.name], got.get(first.name)):
+            self.session.error(f"patch did not change {first.name}: {got}")
+        self.expect("get missing", 404, "GET", "/999999")
+        self.expect("patch missing", 404, "PATCH", "/999999", body=changed)
+        invalid = {first.name: INVALID_SAMPLES[first.type]}
+        self.expect("patch invalid field", 422, "PATCH", item, body=invalid)
+        self.expect("post invalid field", 422, "POST", body={**sample, **invalid})
+        self.expect("post malformed JSON", 400, "POST", raw=b'{"name": ')
+        self.expect("delete", 204, "DELETE", item)
+        self.expect("get deleted", 404, "GET", item)
+        self.expect("delete missing", 404, "DELETE", item)
 
 
 def wait_for_status(url: str, server: subprocess.Popen[bytes], timeout: float) -> int:
