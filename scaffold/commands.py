@@ -175,7 +175,80 @@ def add(
     )
 
 
+@task(
+    positional=["project"],
+    auto_shortflags=False,
+    help={
+        "project": "The service's directory (default: the current directory).",
+        "message": 'What the migration does, e.g. "add products" (required).',
+    },
+)
+@_edge
+def makemigration(c: Context, project: str | None = None, message: str | None = None) -> None:
+    """Generate the next migration from the models (Alembic or Aerich), like the Makefile."""
+    from scaffold.migrations import NO_CHANGES, make_migration
+
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    result = make_migration(project=Path(directory), message=message, reporter=reporter)
+    if result.revision is None:
+        reporter.note(f"{NO_CHANGES}: the models match the migrations; no file was written.")
+        return
+    reporter.note(
+        f"Wrote {result.revision.relative_to(result.project)}; review it, then "
+        "'robyn-config migrate'."
+    )
+
+
+@task(
+    positional=["project"],
+    auto_shortflags=False,
+    help={"project": "The service's directory (default: the current directory)."},
+)
+@_edge
+def migrate(c: Context, project: str | None = None) -> None:
+    """Apply the migrations to the project's DATABASE_URL (Alembic or Aerich)."""
+    from scaffold.migrations import migrate as apply_migrations
+
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    result = apply_migrations(project=Path(directory), reporter=reporter)
+    if not result.applied:
+        reporter.note(
+            "No migrations yet, so nothing was applied; run "
+            "'robyn-config makemigration --message init' first."
+        )
+        return
+    reporter.note(f"Migrated {result.target.describe} to the latest migration.")
+
+
+@task(
+    positional=["project"],
+    auto_shortflags=False,
+    help={"project": "The service's directory (default: the current directory)."},
+)
+@_edge
+def doctor(c: Context, project: str | None = None) -> None:
+    """Check a service against the create baseline and what add keeps true; exit 1 on problems."""
+    import sys
+
+    from scaffold.doctor import run_doctor
+    from scaffold.errors import OperationFailed
+
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    result = run_doctor(project=Path(directory), reporter=ConsoleReporter(sys.stderr))
+    for check in result.checks:
+        reporter.note(check.line())
+    if result.problems:
+        count = len(result.problems)
+        raise OperationFailed(f"doctor found {count} problem{'s' if count > 1 else ''}.")
+
+
 optional_positionals("create", "dest")
 optional_positionals("add", "project")
+optional_positionals("makemigration", "project")
+optional_positionals("migrate", "project")
+optional_positionals("doctor", "project")
 
-namespace = Collection(create, add)
+namespace = Collection(create, add, makemigration, migrate, doctor)

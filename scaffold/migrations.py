@@ -1,0 +1,346 @@
+"""`makemigration` and `migrate`: the ORM's migration tool, run as the project's Makefile does.
+
+The commands are the Makefile's (``make makemigration`` / ``make migrate``) run through the
+project's package manager with the same environment (``PYTHONPATH=src``, Aerich's warning
+switch) and never the caller's virtual environment. A makemigration that fails or finds no
+change leaves no new file in the migrations folder.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import socket
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import SplitResult, urlsplit
+
+from scaffold import package_managers
+from scaffold.errors import OperationFailed, UsageError
+from scaffold.matrix import Orm, PackageManager
+from scaffold.project_config import ProjectConfig, load_project
+from scaffold.reporting import Reporter, SilentReporter
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DatabaseTarget",
+    "MakeMigrationResult",
+    "MigrateResult",
+    "Runner",
+    "database_target",
+    "make_migration",
+    "migrate",
+    "project_environment",
+    "require_reachable",
+    "run_subprocess",
+    "tool_command",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///./app.db"
+POSTGRES_DEFAULT_PORT = 5432
+CONNECT_TIMEOUT_SECONDS = 3.0
+MIGRATIONS_FOLDER = "migrations"
+ALEMBIC_VERSIONS = Path(MIGRATIONS_FOLDER) / "versions"
+AERICH_VERSIONS = Path(MIGRATIONS_FOLDER) / "models"
+NO_CHANGES = "No changes detected"
+
+Runner = Callable[[Sequence[str], Path, Mapping[str, str]], "subprocess.CompletedProcess[str]"]
+"""Runs a command in a directory with an environment; returns its captured output."""
+
+
+def run_subprocess(
+    command: Sequence[str], cwd: Path, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The real runner: output captured (shown only on failure), no stdin."""
+    return subprocess.run(
+        list(command),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def project_environment(config: ProjectConfig, **extra: str) -> dict[str, str]:
+    """The environment the project's Makefile gives its tools; the caller's venv left out."""
+    environment = dict(os.environ)
+    environment.pop("VIRTUAL_ENV", None)
+    environment["PYTHONPATH"] = "src"
+    if config.stack.orm is Orm.TORTOISE:
+        environment["AERICH_NO_TORTOISE_V1_WARNING"] = "1"
+    environment.update(extra)
+    return environment
+
+
+def tool_command(manager: PackageManager, *arguments: str, sync: bool = True) -> list[str]:
+    """``$(RUN) arguments`` of the Makefile; ``sync=False`` never changes the environment."""
+    executable = package_managers.require_manager(manager)
+    if manager is PackageManager.UV:
+        return [executable, "run", "--frozen", *([] if sync else ["--no-sync"]), *arguments]
+    return [executable, "run", *arguments]
+
+
+# --- DATABASE_URL --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    """Where DATABASE_URL points, described without its password."""
+
+    backend: str  # "sqlite" or "postgresql"
+    source: str  # where the URL came from, for messages
+    host: str = ""
+    port: int = 0
+    path: str = ""
+
+    @property
+    def describe(self) -> str:
+        if self.backend == "sqlite":
+            return f"the SQLite database {self.path or ':memory:'}"
+        return f"the PostgreSQL server at {self.host}:{self.port}"
+
+
+def _dotenv_value(dotenv: Path, key: str) -> str | None:
+    """``key`` from a ``.env`` file as pydantic-settings reads it (case-insensitive key)."""
+    if not dotenv.is_file():
+        return None
+    found = None
+    for raw in dotenv.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        if name.strip().lower() != key.lower():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        found = value  # the last assignment wins, as in python-dotenv
+    return found
+
+
+def _redacted(parts: SplitResult) -> str:
+    if parts.password is None:
+        return parts.geturl()
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def database_target(root: Path, environ: Mapping[str, str] | None = None) -> DatabaseTarget:
+    """Where the project's tools will connect: DATABASE_URL from the environment, else .env."""
+    environ = os.environ if environ is None else environ
+    if environ.get("DATABASE_URL"):
+        url, source = environ["DATABASE_URL"], "DATABASE_URL in the environment"
+    elif (value := _dotenv_value(root / ".env", "DATABASE_URL")) is not None:
+        url, source = value, f"DATABASE_URL in {root / '.env'}"
+    else:
+        url, source = DEFAULT_DATABASE_URL, "the default DATABASE_URL"
+    parts = urlsplit(url)
+    backend = parts.scheme.split("+", 1)[0].lower()
+    if backend == "sqlite":
+        path = parts.path.removeprefix("/") if parts.path.startswith("//") else parts.path[1:]
+        return DatabaseTarget(backend="sqlite", source=source, path=path)
+    if backend in {"postgresql", "postgres"}:
+        try:
+            port = parts.port or POSTGRES_DEFAULT_PORT
+        except ValueError:
+            raise UsageError(
+                f"{source} ({_redacted(parts)}) has an invalid port; "
+                "use a URL like postgresql://user:password@host:5432/db."
+            ) from None
+        host = parts.hostname or "localhost"
+        return DatabaseTarget(backend="postgresql", source=source, host=host, port=port)
+    raise UsageError(
+        f"{source} ({_redacted(parts) if parts.scheme else '<not a URL>'}) is not supported; "
+        "use sqlite:///./app.db or postgresql://user:password@host:5432/db."
+    )
+
+
+def require_reachable(root: Path, target: DatabaseTarget) -> None:
+    """Fail in one sentence (host and port, never the password) when the database is away."""
+    if target.backend == "sqlite":
+        if target.path and target.path != ":memory:":
+            folder = (root / target.path).parent
+            if not folder.is_dir():
+                raise OperationFailed(
+                    f"Cannot open {target.describe} ({target.source}): the folder {folder} "
+                    "does not exist; create it or fix DATABASE_URL."
+                )
+        return
+    try:
+        with socket.create_connection((target.host, target.port), CONNECT_TIMEOUT_SECONDS):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise OperationFailed(
+            f"Cannot reach {target.describe} ({target.source}): {reason.lower()}; "
+            "start the database or fix DATABASE_URL."
+        ) from None
+
+
+# --- running the tool, leaving nothing behind ---------------------------------------------
+
+
+def _entries(folder: Path) -> set[Path]:
+    return set(folder.rglob("*")) if folder.is_dir() else set()
+
+
+@contextmanager
+def _remove_new_entries_on_failure(folder: Path) -> Iterator[set[Path]]:
+    """Yield the entries of ``folder`` before; on any exception remove what was added."""
+    before = _entries(folder)
+    folder_existed = folder.exists()
+    try:
+        yield before
+    except BaseException:
+        _remove_new(folder, before, folder_existed)
+        raise
+
+
+def _remove_new(folder: Path, before: set[Path], folder_existed: bool) -> None:
+    # Deepest first, so folders are empty by the time they are removed.
+    for entry in sorted(_entries(folder) - before, key=lambda p: len(p.parts), reverse=True):
+        if entry.is_dir() and not entry.is_symlink():
+            with suppress(OSError):
+                entry.rmdir()
+        else:
+            entry.unlink(missing_ok=True)
+    if not folder_existed and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def _run_tool(
+    runner: Runner, command: Sequence[str], config: ProjectConfig, env: Mapping[str, str]
+) -> str:
+    completed = runner(command, config.root, env)
+    output = (completed.stdout or "") + "\n" + (completed.stderr or "")
+    if completed.returncode != 0:
+        shown = " ".join(Path(command[0]).name if i == 0 else a for i, a in enumerate(command))
+        hint = ""
+        if "Target database is not up to date" in output:
+            hint = "\nApply the existing migrations first: robyn-config migrate."
+        raise OperationFailed(
+            f"'{shown}' failed (exit status {completed.returncode}):\n"
+            f"{package_managers.tail(output)}{hint}"
+        )
+    return output
+
+
+def _is_empty_revision(path: Path) -> bool:
+    """An Alembic autogenerate revision whose upgrade() and downgrade() only ``pass``."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    bodies = {
+        node.name: node.body
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name in {"upgrade", "downgrade"}
+    }
+    return len(bodies) == 2 and all(
+        all(isinstance(statement, ast.Pass) for statement in body) for body in bodies.values()
+    )
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+@dataclass
+class MakeMigrationResult:
+    """What makemigration did: the new revision file, or None when nothing changed."""
+
+    project: Path
+    orm: Orm
+    revision: Path | None
+    output: str
+
+
+@dataclass
+class MigrateResult:
+    """What migrate did."""
+
+    project: Path
+    orm: Orm
+    target: DatabaseTarget
+    applied: bool
+    output: str
+
+
+def _prepare(project: Path) -> ProjectConfig:
+    config = load_project(project)
+    package_managers.require_manager(config.stack.package_manager)
+    return config
+
+
+def make_migration(
+    *,
+    project: Path,
+    message: str | None,
+    reporter: Reporter | None = None,
+    runner: Runner | None = None,
+) -> MakeMigrationResult:
+    """Generate the next migration of ``project`` from its models (``make makemigration``).
+
+    Returns the new revision, or None when the models match the migrations ("No changes
+    detected"); an empty Alembic revision is deleted. On failure (Ctrl-C included) every file
+    the tool added to the migrations folder is removed.
+    """
+    report = reporter or SilentReporter()
+    run = runner or run_subprocess
+    text = (message or "").strip()
+    if not text:
+        raise UsageError(
+            'The --message is empty; describe the change, e.g. --message "add products".'
+        )
+    config = _prepare(project)
+    orm = config.stack.orm
+    if orm is Orm.SQLALCHEMY:
+        # Autogenerate compares the models with the live database: reach it first.
+        require_reachable(config.root, database_target(config.root))
+        arguments = ["alembic", "revision", "--autogenerate", "-m", text]
+        versions, label = config.root / ALEMBIC_VERSIONS, "Alembic"
+    else:
+        # The project's script runs Aerich offline for each dialect: no database needed.
+        arguments = ["python", "scripts/makemigration.py", text]
+        versions, label = config.root / AERICH_VERSIONS, "Aerich"
+    command = tool_command(config.stack.package_manager, *arguments)
+    folder = config.root / MIGRATIONS_FOLDER
+    with _remove_new_entries_on_failure(folder) as before:
+        folder_existed = folder.exists()
+        with report.step(f"Generating a migration with {label}"):
+            output = _run_tool(run, command, config, project_environment(config))
+        new = sorted(p for p in _entries(versions) - before if p.suffix == ".py")
+        if len(new) == 1 and orm is Orm.SQLALCHEMY and _is_empty_revision(new[0]):
+            _remove_new(folder, before, folder_existed)
+            new = []
+    return MakeMigrationResult(
+        project=config.root, orm=orm, revision=new[-1] if new else None, output=output
+    )
+
+
+def migrate(
+    *, project: Path, reporter: Reporter | None = None, runner: Runner | None = None
+) -> MigrateResult:
+    """Apply the migrations of ``project`` to its DATABASE_URL (``make migrate``)."""
+    report = reporter or SilentReporter()
+    run = runner or run_subprocess
+    config = _prepare(project)
+    target = database_target(config.root)
+    orm = config.stack.orm
+    if orm is Orm.TORTOISE and not (config.root / AERICH_VERSIONS).is_dir():
+        # Aerich refuses `upgrade` until its first migration exists; Alembic would no-op.
+        return MigrateResult(config.root, orm, target, applied=False, output="")
+    require_reachable(config.root, target)
+    arguments = ["alembic", "upgrade", "head"] if orm is Orm.SQLALCHEMY else ["aerich", "upgrade"]
+    command = tool_command(config.stack.package_manager, *arguments)
+    label = "Alembic" if orm is Orm.SQLALCHEMY else "Aerich"
+    with report.step(f"Applying the migrations with {label}"):
+        output = _run_tool(run, command, config, project_environment(config))
+    return MigrateResult(config.root, orm, target, applied=True, output=output)
