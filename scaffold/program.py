@@ -36,12 +36,35 @@ def usage_message(error: ParseError) -> str:
     return f"{text}; see 'robyn-config --help'."
 
 
+def _join_subcommands(tokens: list[str]) -> list[str]:
+    """``runbook list`` → ``runbook.list``; a bare ``runbook`` lists its subcommands."""
+    for index, token in enumerate(tokens):
+        if token in namespace.collections:
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            if following in namespace.collections[token].task_names:
+                return [*tokens[:index], f"{token}.{following}", *tokens[index + 2 :]]
+            if following is None or following in HELP_FLAGS:
+                return [*tokens[:index], "--list", token]
+            choices = ", ".join(sorted(namespace.collections[token].task_names))
+            raise Exit(
+                f"Unknown subcommand {token} {following!r}; use one of: {choices}.",
+                code=USAGE_ERROR,
+            )
+        if not token.startswith("-"):
+            break
+    return tokens
+
+
 def normalise_argv(argv: list[str]) -> list[str]:
     """Let ``robyn-config TASK --help`` mean ``robyn-config --help TASK``.
 
     Invoke would otherwise take ``--help`` as the value of a missing positional argument.
+    Subcommands are typed with a space (``runbook run NAME``) and joined into invoke's
+    dotted task names here.
     """
     binary, *tokens = argv
+    tokens = _join_subcommands(tokens)
+    argv = [binary, *tokens]
     task_names = set(namespace.task_names)
     for index, token in enumerate(tokens):
         if token in task_names:
