@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import socket
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +32,7 @@ __all__ = [
     "MigrateResult",
     "Runner",
     "database_target",
+    "failure_summary",
     "make_migration",
     "migrate",
     "project_environment",
@@ -216,19 +218,45 @@ def _remove_new(folder: Path, before: set[Path], folder_existed: bool) -> None:
         folder.rmdir()
 
 
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
+
+
+def failure_summary(output: str, root: Path) -> str:
+    """The tool's last line, and the last traceback frame inside the project, if any.
+
+    The project's traceback is the tool's business: the operator gets its conclusion and
+    where in their code it happened, not forty lines of frames.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        return "it printed nothing"
+    summary = lines[-1].rstrip(".")
+    for match in reversed(list(_FRAME.finditer(output))):
+        path = Path(match["path"])
+        if path.is_relative_to(root) and ".venv" not in path.relative_to(root).parts:
+            summary += f" (at {path.relative_to(root).as_posix()}, line {match['line']})"
+            break
+    return summary
+
+
 def _run_tool(
-    runner: Runner, command: Sequence[str], config: ProjectConfig, env: Mapping[str, str]
+    runner: Runner,
+    command: Sequence[str],
+    config: ProjectConfig,
+    env: Mapping[str, str],
+    *,
+    aftermath: str = ".",
 ) -> str:
     completed = runner(command, config.root, env)
     output = (completed.stdout or "") + "\n" + (completed.stderr or "")
     if completed.returncode != 0:
-        shown = " ".join(Path(command[0]).name if i == 0 else a for i, a in enumerate(command))
+        shown = " ".join([Path(command[0]).name, *command[1:]])
         hint = ""
         if "Target database is not up to date" in output:
-            hint = "\nApply the existing migrations first: robyn-config migrate."
+            hint = " Apply the existing migrations first with 'robyn-config migrate'."
         raise OperationFailed(
-            f"'{shown}' failed (exit status {completed.returncode}):\n"
-            f"{package_managers.tail(output)}{hint}"
+            f"'{shown}' failed (exit status {completed.returncode}): "
+            f"{failure_summary(output, config.root)}{aftermath}{hint}"
         )
     return output
 
@@ -315,7 +343,13 @@ def make_migration(
     with _remove_new_entries_on_failure(folder) as before:
         folder_existed = folder.exists()
         with report.step(f"Generating a migration with {label}"):
-            output = _run_tool(run, command, config, project_environment(config))
+            output = _run_tool(
+                run,
+                command,
+                config,
+                project_environment(config),
+                aftermath="; no migration file was left behind.",
+            )
         new = sorted(p for p in _entries(versions) - before if p.suffix == ".py")
         if len(new) == 1 and orm is Orm.SQLALCHEMY and _is_empty_revision(new[0]):
             _remove_new(folder, before, folder_existed)
