@@ -120,8 +120,8 @@ def _dotenv_value(dotenv: Path, key: str) -> str | None:
         if name.strip().lower() != key.lower():
             continue
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        if value[:1] in {"'", '"'} and value.find(value[0], 1) > 0:
+            value = value[1 : value.find(value[0], 1)]  # quoted: up to the closing quote
         else:
             value = value.split(" #", 1)[0].strip()
         found = value  # the last assignment wins, as in python-dotenv
