@@ -247,7 +247,7 @@ def test_a_missing_package_manager_says_how_to_install_it(
     project = new_project("ddd-sqlalchemy-poetry")
     monkeypatch.setenv("PATH", bare_path)
     runner = FakeRunner()
-    with pytest.raises(UsageError, match="'poetry' is not installed.*pipx install poetry"):
+    with pytest.raises(UsageError, match=r"'poetry' is not installed.*pipx install poetry"):
         make_migration(project=project, message="x", runner=runner)
     with pytest.raises(UsageError, match="'poetry' is not installed"):
         migrate(project=project, runner=runner)
