@@ -18,7 +18,7 @@ import pytest
 
 from scaffold.add import AddResult, add_entity
 from scaffold.entity_blueprint import module_path
-from scaffold.errors import UsageError
+from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Design
 from scaffold.project_config import load_project
 from tests.conftest import ProjectFactory, tree_state
@@ -605,3 +605,55 @@ def test_a_registry_without_register_routes_is_refused(
     assert registry.relative_to(project).as_posix() in caught.value.message
     assert "def register_routes(app: Robyn) -> None:" in caught.value.message
     assert tree_state(project) == before
+
+
+# --- entity names that collide with names the generated code uses ---------------------------
+
+# Found by probing: these names make generated code that fails lint in the pairs listed
+# (e.g. ``decimal`` next to ``from decimal import Decimal``, ``any`` next to ``typing.Any``),
+# so add rolls back with exit 1 and ruff's findings instead of refusing the name up front.
+COLLIDING = {
+    "decimal": "ddd",
+    "response": "ddd",
+    "request": "ddd",
+    "robyn": "ddd",
+    "pydantic": "ddd",
+    "any": "ddd, mvc",
+    "base": "mvc-sqlalchemy",
+}
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        *(
+            pytest.param(
+                name,
+                marks=pytest.mark.xfail(
+                    strict=True,
+                    reason=f"generated code for {name!r} fails lint ({where}); not refused",
+                ),
+            )
+            for name, where in COLLIDING.items()
+        ),
+        "model",
+        "uuid",
+        "json",
+        "status",
+    ],
+)
+def test_a_risky_name_is_generated_cleanly_or_refused_up_front(
+    new_project: ProjectFactory, entity: str
+) -> None:
+    """Never a failed add for a name: either it works in every pair or it is a usage error."""
+    outcomes: dict[str, str] = {}
+    for stack_id in PAIRS:
+        project = new_project(stack_id)
+        try:
+            add_entity(project=project, entity=entity, fields="name:str value:decimal")
+            outcomes[stack_id] = "added"
+        except UsageError:
+            outcomes[stack_id] = "refused"
+        except OperationFailed as error:
+            outcomes[stack_id] = f"failed: {error.message.splitlines()[0]}"
+    assert all(outcome in {"added", "refused"} for outcome in outcomes.values()), outcomes

@@ -353,7 +353,9 @@ def test_create_then_add_with_real_uv_and_run_the_entity_tests(
     ok("uv", "sync", "--frozen", cwd=project)
     ok("uv", "run", "--frozen", "ruff", "check", ".", cwd=project)
     ok("uv", "run", "--frozen", "ruff", "format", "--check", ".", cwd=project)
-    ok("uv", "run", "--frozen", "python", "-c", "import app.presentation.product", cwd=project)
+    # The app lives in src/ (pytest's pythonpath); import every changed module of it.
+    importer = "import sys; sys.path.insert(0, 'src'); import app.application, app.presentation"
+    ok("uv", "run", "--frozen", "python", "-c", importer, cwd=project)
     tests = sorted((project / "tests").glob("test_product*.py"))
     assert tests
     ok(
