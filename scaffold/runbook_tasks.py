@@ -115,12 +115,16 @@ def run(
     )
     if dry_run:
         return
-    skipped = [o for o in result.outcomes if o.status is StepStatus.SKIPPED]
+    skipped: dict[str, list[str]] = {}
+    for outcome in result.outcomes:
+        if outcome.status is StepStatus.SKIPPED:
+            skipped.setdefault(outcome.reason, []).append(str(outcome.step.number))
     summary = f"Runbook {runbook.name!r} done in {result.project}: "
-    summary += f"{result.count(StepStatus.PASSED)} passed, {len(skipped)} skipped"
-    reporter.note(
-        summary + "".join(f"; step {o.step.number} skipped: {o.reason}" for o in skipped) + "."
-    )
+    summary += f"{result.count(StepStatus.PASSED)} passed, {result.count(StepStatus.SKIPPED)} "
+    summary += "skipped"
+    for reason, numbers in skipped.items():
+        summary += f"; {'steps' if len(numbers) > 1 else 'step'} {', '.join(numbers)}: {reason}"
+    reporter.note(summary + ".")
 
 
 runbook_collection = Collection("runbook", list_, show, run)

@@ -11,6 +11,7 @@ recognised exactly as a Markdown renderer would.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from importlib.resources import files
@@ -21,6 +22,7 @@ from scaffold.errors import ScaffoldError, UsageError
 
 __all__ = [
     "COMMAND_LANGUAGES",
+    "DIRECTORY_VARIABLE",
     "Runbook",
     "RunbookFormatError",
     "Step",
@@ -30,6 +32,7 @@ __all__ = [
     "runbook_names",
 ]
 
+DIRECTORY_VARIABLE = "ROBYN_CONFIG_RUNBOOKS"
 COMMAND_LANGUAGES = frozenset({"sh", "bash", "shell"})
 STEP_LEVEL = "h2"
 TITLE_LEVEL = "h1"
@@ -130,7 +133,9 @@ def _step_title(name: str, text: str, position: int) -> str:
 
 
 def _directory() -> Traversable:
-    """The packaged runbooks (wheel), else the checkout's ``runbooks/`` directory."""
+    """$ROBYN_CONFIG_RUNBOOKS, else the packaged runbooks (wheel), else the checkout's."""
+    if override := os.environ.get(DIRECTORY_VARIABLE):
+        return Path(override)
     packaged = files("scaffold").joinpath("runbooks_data")
     if packaged.is_dir():
         return packaged
