@@ -98,6 +98,29 @@ def matrix(session: nox.Session, cell: str) -> None:
     CellWorkflow(session, stack, project).run()
 
 
+@nox.session(default=False, tags=["ci"])
+def runbook(session: nox.Session) -> None:
+    """`robyn-config runbook run workflow` for one cell (compose is skipped without Docker)."""
+    install_toolkit(session)
+    stack = Stack.from_id(QUICK_CELL)
+    project = Path(session.create_tmp()).absolute() / f"runbook-{stack.id}"
+    if project.exists():
+        session.run("rm", "-rf", str(project), external=True)
+    identity = {
+        f"GIT_{who}_{what}": value
+        for who in ("AUTHOR", "COMMITTER")
+        for what, value in (("NAME", "runbook"), ("EMAIL", "runbook@localhost"))
+    }
+    env = {
+        "DESIGN": stack.design.value,
+        "ORM": stack.orm.value,
+        "PACKAGE_MANAGER": stack.package_manager.value,
+        "PORT": str(free_port()),
+        **identity,
+    }
+    session.run("robyn-config", "runbook", "run", "workflow", "--project", str(project), env=env)
+
+
 def index_url() -> str:
     """The package index this machine reaches, derived at run time (never written down).
 
