@@ -159,3 +159,19 @@ def _cwd_of(pid: str) -> Path | None:
         return Path(os.readlink(f"/proc/{pid}/cwd"))
     except OSError:
         return None
+
+
+@pytest.mark.e2e
+def test_the_wheel_ships_the_runbooks(tmp_path: Path) -> None:
+    """The installed console script finds the runbooks without a checkout."""
+    import shutil
+    import zipfile
+
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH")
+    subprocess.run([uv, "build", "--wheel", "-o", str(tmp_path), str(REPO_ROOT)], check=True)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {Path(name).stem for name in names if name.startswith("scaffold/runbooks_data/")}
+    assert shipped == {p.stem for p in (REPO_ROOT / "runbooks").glob("*.md")}
