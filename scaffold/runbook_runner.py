@@ -138,8 +138,9 @@ def step_environment(project: Path, environ: dict[str, str], shim_dir: Path) -> 
     """The environment steps run in.
 
     ``robyn-config`` in a step is this very toolkit (a shim first on PATH); the toolkit's own
-    virtual environment is taken off PATH and VIRTUAL_ENV so that the project's package
-    manager uses the project's environment, never the toolkit's.
+    virtual environment is taken off PATH, VIRTUAL_ENV and (when they point at it)
+    UV_PROJECT_ENVIRONMENT / UV_PYTHON, so that the project's package manager uses the
+    project's environment and never touches the toolkit's.
     """
     shim = shim_dir / "robyn-config"
     shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m scaffold "$@"\n')
@@ -150,11 +151,27 @@ def step_environment(project: Path, environ: dict[str, str], shim_dir: Path) -> 
         for entry in environ.get("PATH", os.defpath).split(os.pathsep)
         if not (sys.prefix != sys.base_prefix and entry == own_bin)
     ]
-    env = {key: value for key, value in environ.items() if key != "VIRTUAL_ENV"}
+    env = {
+        key: value
+        for key, value in environ.items()
+        if key != "VIRTUAL_ENV" and not (key in _OWN_ENV_VARIABLES and _is_own_env(value))
+    }
     env["PATH"] = os.pathsep.join([str(shim_dir), *entries])
     env["PROJECT"] = str(project)
     env["PROJECT_NAME"] = project.name
     return env
+
+
+# Set by nox (uv backend) to the toolkit's environment; in a step they would make `uv sync`
+# of the generated project install into (and replace) the toolkit's environment.
+_OWN_ENV_VARIABLES = frozenset({"UV_PROJECT_ENVIRONMENT", "UV_PYTHON"})
+
+
+def _is_own_env(value: str) -> bool:
+    try:
+        return Path(value).resolve() == Path(sys.prefix).resolve()
+    except OSError:  # pragma: no cover - an unreadable path is not ours
+        return False
 
 
 def _show_plan(reporter: Reporter, label: str, step: Step) -> None:

@@ -338,3 +338,22 @@ def test_creating_runbook_runs_in_the_parent_until_the_project_exists(tmp_path: 
     assert (tmp_path / "svc").is_dir()
     with pytest.raises(UsageError, match="parent"):
         run(book, tmp_path / "missing" / "svc")
+
+
+def test_steps_never_see_the_toolkits_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)
+    monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", sys.prefix)  # as nox's uv backend sets them
+    monkeypatch.setenv("UV_PYTHON", sys.prefix)
+    monkeypatch.setenv("UV_INDEX_STRATEGY", "first-index")  # unrelated settings stay
+    book = runbook('env > seen; echo "$PATH" > path')
+    run(book, tmp_path)
+    seen = (tmp_path / "seen").read_text()
+    assert "VIRTUAL_ENV=" not in seen
+    assert "UV_PROJECT_ENVIRONMENT=" not in seen and "UV_PYTHON=" not in seen
+    assert "UV_INDEX_STRATEGY=first-index" in seen
+    if sys.prefix != sys.base_prefix:
+        assert f"{sys.prefix}/bin" not in (tmp_path / "path").read_text().split(":")
