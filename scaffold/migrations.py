@@ -227,10 +227,18 @@ def failure_summary(output: str, root: Path) -> str:
     The project's traceback is the tool's business: the operator gets its conclusion and
     where in their code it happened, not forty lines of frames.
     """
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
     if not lines:
         return "it printed nothing"
-    summary = lines[-1].rstrip(".")
+    summary = lines[-1].strip().rstrip(".")
+    # A wrapper (the Aerich script) may print its own last line after the tool's traceback:
+    # the exception line (the first unindented one after the frames) says more.
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent")]
+    if starts:
+        after = lines[starts[-1] + 1 :]
+        exception = next((line for line in after if not line.startswith((" ", "\t"))), None)
+        if exception is not None:
+            summary = exception.strip().rstrip(".")
     for match in reversed(list(_FRAME.finditer(output))):
         path = Path(match["path"])
         if path.is_relative_to(root) and ".venv" not in path.relative_to(root).parts:
