@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from scaffold.entities import parse_entity_name, parse_fields
 from scaffold.entity_blueprint import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
-from scaffold.matrix import STACKS, PackageManager, Stack
+from scaffold.matrix import STACKS, Orm, PackageManager, Stack
+from tests.pg import PostgresServer, running_postgres
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -37,6 +38,19 @@ SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
 # What every matrix cell adds (entity, --fields): one with typed fields, one with the default.
 MATRIX_ENTITIES = (("product", "name:str price:decimal in_stock:bool"), ("order-item", ""))
+# The generated project's default database: the one `make makemigration` diffs against.
+SQLITE_URL = "sqlite:///./app.db"
+# PostgreSQL sessions: every design x ORM pair with uv, and this poetry cell (Aerich's
+# SQLite-only DDL is the known portability trap, so the poetry cell is a Tortoise one).
+POSTGRES_POETRY_CELL = "mvc-tortoise-poetry"
+POSTGRES_STACKS = [
+    stack
+    for stack in STACKS
+    if stack.package_manager is PackageManager.UV or stack.id == POSTGRES_POETRY_CELL
+]
+# The tables of MATRIX_ENTITIES, and each migration tool's own table.
+ENTITY_TABLES = ("products", "order_items")
+MIGRATION_TABLES = {Orm.SQLALCHEMY: "alembic_version", Orm.TORTOISE: "aerich"}
 
 
 def install_toolkit(session: nox.Session) -> None:
@@ -70,32 +84,87 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-n", "2", "-q", *session.posargs)
 
 
-def _cell_params() -> list[object]:
+def _cell_params(stacks: list[Stack], kind: str) -> list[object]:
     return [
         nox.param(
             stack.id,
             id=stack.id,
             tags=[
                 "ci",
-                "matrix",
+                kind,
                 stack.design.value,
                 stack.orm.value,
                 stack.package_manager.value,
-                *(["quick"] if stack.id == QUICK_CELL else []),
+                *(["quick"] if kind == "matrix" and stack.id == QUICK_CELL else []),
             ],
         )
-        for stack in STACKS
+        for stack in stacks
     ]
 
 
 @nox.session(default=False)
-@nox.parametrize("cell", _cell_params())
+@nox.parametrize("cell", _cell_params(list(STACKS), "matrix"))
 def matrix(session: nox.Session, cell: str) -> None:
     """One cell end to end: create, install, check, test, migrate, serve, stop."""
     install_toolkit(session)
     stack = Stack.from_id(cell)
     project = Path(session.create_tmp()).absolute() / f"svc-{cell}"
     CellWorkflow(session, stack, project).run()
+
+
+@nox.session(default=False)
+@nox.parametrize("cell", _cell_params(POSTGRES_STACKS, "postgres"))
+def pg(session: nox.Session, cell: str) -> None:
+    """One cell against a real PostgreSQL 15 on 127.0.0.1 that the session starts and stops.
+
+    Migrations are generated on SQLite and applied on PostgreSQL; the server, the entity API,
+    the generated tests (``TEST_DATABASE_URL``) and the container's start script all use it.
+    """
+    install_toolkit(session)
+    stack = Stack.from_id(cell)
+    project = Path(session.create_tmp()).absolute() / f"pg-{cell}"
+    database = project.name.replace("-", "_")
+    with running_postgres() as postgres:
+        session.log(f"PostgreSQL on 127.0.0.1:{postgres.port} (data in {postgres.root})")
+        workflow = CellWorkflow(
+            session,
+            stack,
+            project,
+            database_url=postgres.create_database(database),
+            test_database_url=postgres.create_database(f"{database}_tests"),
+            checks=False,
+        )
+        workflow.run()
+        migrated = {*ENTITY_TABLES, MIGRATION_TABLES[stack.orm]}
+        expect_tables(session, postgres, database, migrated)
+        # The generated tests' server created its tables in TEST_DATABASE_URL.
+        expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
+        expect_portable_migrations(session, project, stack)
+        # The container's command on a fresh database: it migrates from zero, then serves.
+        fresh = postgres.create_database(f"{database}_start")
+        workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
+        expect_tables(session, postgres, f"{database}_start", migrated)
+
+
+def expect_tables(
+    session: nox.Session, postgres: PostgresServer, database: str, expected: set[str]
+) -> None:
+    """``database`` on the session's PostgreSQL has (at least) the ``expected`` tables."""
+    tables = postgres.tables(database)
+    if not expected <= tables:
+        session.error(f"PostgreSQL database {database} lacks {sorted(expected - tables)}: {tables}")
+    session.log(f"PostgreSQL {database} has {sorted(tables)}")
+
+
+def expect_portable_migrations(session: nox.Session, project: Path, stack: Stack) -> None:
+    """Aerich revisions generated on SQLite carry both dialects' SQL (AUTOINCREMENT on one)."""
+    if stack.orm is not Orm.TORTOISE:
+        return
+    for revision in sorted((project / "migrations" / "models").glob("*.py")):
+        source = revision.read_text()
+        if "AUTOINCREMENT" in source and "db.capabilities.dialect" not in source:
+            session.error(f"{revision.name} has SQLite-only DDL for every dialect")
+    session.log("Aerich revisions pick their SQL by dialect")
 
 
 @nox.session(default=False, tags=["ci"])
@@ -140,10 +209,29 @@ def free_port() -> int:
 class CellWorkflow:
     """The suggested workflow order for one cell, as the operator would run it."""
 
-    def __init__(self, session: nox.Session, stack: Stack, project: Path) -> None:
+    def __init__(
+        self,
+        session: nox.Session,
+        stack: Stack,
+        project: Path,
+        *,
+        database_url: str | None = None,
+        test_database_url: str | None = None,
+        checks: bool = True,
+    ) -> None:
+        """``database_url`` serves the app and receives the migrations (default: SQLite).
+
+        Revisions are always generated on SQLite, as an operator does locally, and applied on
+        SQLite first (Alembic diffs against it), then on ``database_url``.
+        ``test_database_url`` becomes the generated tests' ``TEST_DATABASE_URL``.
+        ``checks=False`` skips lint and the coverage run, which do not depend on the database.
+        """
         self.session = session
         self.stack = stack
         self.project = project
+        self.database_url = database_url
+        self.test_database_url = test_database_url
+        self.checks = checks
         self.port = free_port()
         # The generated project must use its own environment, never the nox session's.
         path = os.pathsep.join(
@@ -156,10 +244,25 @@ class CellWorkflow:
             "VIRTUAL_ENV": "",
             "POETRY_VIRTUALENVS_IN_PROJECT": "true",
             "PORT": str(self.port),
+            "DATABASE_URL": SQLITE_URL,
         }
 
-    def make(self, *targets: str) -> None:
-        self.session.run("make", "-C", str(self.project), *targets, env=self.env, external=True)
+    def make(self, *targets: str, env: dict[str, str] | None = None) -> None:
+        self.session.run(
+            "make",
+            "-C",
+            str(self.project),
+            *targets,
+            env={**self.env, **(env or {})},
+            external=True,
+        )
+
+    def migrate(self) -> None:
+        self.session.log(f"migrate {SQLITE_URL} (the database makemigration diffs against)")
+        self.make("migrate")
+        if self.database_url:
+            self.session.log(f"migrate {self.database_url}")
+            self.make("migrate", env={"DATABASE_URL": self.database_url})
 
     def run(self) -> None:
         if self.project.exists():
@@ -171,10 +274,11 @@ class CellWorkflow:
             create += ["--index-url", index_url()]
         self.session.run(*create)
         self.make("install.dev")
-        self.make("check")
-        self.make("tests.coverage")
+        if self.checks:
+            self.make("check")
+            self.make("tests.coverage")
         self.make("makemigration", "MIGRATION_MESSAGE=init")
-        self.make("migrate")
+        self.migrate()
         self.serve(lambda base_url: None)
         # add wants a clean work tree, as an operator who commits each step has.
         self.commit("Initial migration")
@@ -182,11 +286,13 @@ class CellWorkflow:
             command = ["robyn-config", "add", entity, str(self.project)]
             self.session.run(*command, *(["--fields", fields] if fields else []))
             self.commit(f"Add {entity}")
-        self.make("check")
+        if self.checks:
+            self.make("check")
         self.make("makemigration", "MIGRATION_MESSAGE=entities")
-        self.make("migrate")
+        self.migrate()
         self.serve(self.exercise_entities)
-        self.make("tests")
+        tests_env = {"TEST_DATABASE_URL": self.test_database_url} if self.test_database_url else {}
+        self.make("tests", env=tests_env)
 
     def commit(self, message: str) -> None:
         git = ["git", "-C", str(self.project)]
@@ -198,16 +304,36 @@ class CellWorkflow:
         for entity, fields in MATRIX_ENTITIES:
             EntityApi(self.session, base_url, entity, fields).exercise()
 
-    def serve(self, exercise: Callable[[str], None]) -> None:
-        """Start `make run.dev`, check /healthcheck, run ``exercise``, stop it with SIGTERM."""
+    def serve(
+        self,
+        exercise: Callable[[str], None],
+        *,
+        start_script: bool = False,
+        database_url: str | None = None,
+    ) -> None:
+        """Start the server, check /healthcheck, run ``exercise``, stop it with SIGTERM.
+
+        The server is `make run.dev`, or with ``start_script`` the container's command
+        `scripts/start.sh` (migrate, then serve) run on the host with the project's virtual
+        environment first on PATH. It serves ``database_url`` or the workflow's database.
+        """
         base_url = f"http://127.0.0.1:{self.port}"
-        log_path = self.project.parent / f"{self.project.name}-server.log"
-        self.session.log(f"make run.dev in the background (log: {log_path})")
+        command = ["./scripts/start.sh"] if start_script else ["make", "run.dev"]
+        env = {
+            **os.environ,
+            **self.env,
+            "DATABASE_URL": database_url or self.database_url or SQLITE_URL,
+        }
+        if start_script:
+            venv_bin = self.project / ".venv" / "bin"
+            env["PATH"] = os.pathsep.join([str(venv_bin), self.env["PATH"]])
+        log_path = self.project.parent / f"{self.project.name}-{command[-1].rsplit('/', 1)[-1]}.log"
+        self.session.log(f"{' '.join(command)} in the background (log: {log_path})")
         with log_path.open("wb") as log:
             server = subprocess.Popen(
-                ["make", "run.dev"],
+                command,
                 cwd=self.project,
-                env={**os.environ, **self.env},
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
