@@ -6,6 +6,7 @@ what Alembic or Aerich would, so every outcome is exercised in milliseconds.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from scaffold.errors import OperationFailed, UsageError
 from scaffold.migrations import database_target, make_migration, migrate
 from tests.conftest import ProjectFactory
 from tests.helpers import manifest
+from tests.test_cli import assert_usage_error, run
 
 REVISION = '''"""add products"""
 
@@ -408,3 +410,25 @@ def test_migrate_task_reports_the_target(
     monkeypatch.setattr(migrations_module, "run_subprocess", FakeRunner())
     commands.migrate(Context(), str(project))
     assert "Migrated the SQLite database ./app.db" in capsys.readouterr().out
+
+
+# --- bad input through the console script: one sentence, exit status 2 -------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [("makemigration", "--message", "x"), ("migrate",), ("doctor",)]
+)
+def test_not_a_project_through_the_console_script(tmp_path: Path, command: tuple[str, ...]) -> None:
+    line = assert_usage_error(run(*command, cwd=tmp_path), "is not a robyn-config project")
+    assert str(tmp_path.resolve()) in line
+
+
+def test_empty_message_and_missing_manager_through_the_console_script(
+    new_project: ProjectFactory, bare_path: str
+) -> None:
+    project = new_project("mvc-sqlalchemy-uv")
+    assert_usage_error(run("makemigration", "--message", "", cwd=project), "--message is empty")
+    assert_usage_error(run("makemigration", str(project), cwd=project), "--message is empty")
+    env = dict(os.environ, PATH=bare_path)
+    for command in (("makemigration", "--message", "x"), ("migrate",), ("doctor",)):
+        assert_usage_error(run(*command, cwd=project, env=env), "'uv' is not installed", "pip")
