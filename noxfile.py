@@ -242,6 +242,9 @@ class CellWorkflow:
         self.env = {
             "PATH": path,
             "VIRTUAL_ENV": "",
+            # nox's uv backend points uv at the session's venv; the project syncs its own.
+            "UV_PROJECT_ENVIRONMENT": str(project / ".venv"),
+            "UV_PYTHON": str(Path(sys.base_prefix) / "bin" / "python3"),
             "POETRY_VIRTUALENVS_IN_PROJECT": "true",
             "PORT": str(self.port),
             "DATABASE_URL": SQLITE_URL,

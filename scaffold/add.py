@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -54,6 +55,44 @@ def _taken_names(config: ProjectConfig) -> frozenset[str]:
     return frozenset(names)
 
 
+def _imported_names(config: ProjectConfig, fields: tuple[Field, ...]) -> frozenset[str]:
+    """Every name the entity's code imports, or that the files it lands in define.
+
+    Rendered for a probe entity: an entity whose module or class is called like one of
+    these names would shadow it (``decimal`` beside ``from decimal import Decimal``,
+    ``Base`` beside the declarative base).
+    """
+    probe = render_entity(config, parse_entity_name("probe"), fields)
+    sources = [c.decode("utf-8") for p, c in probe.files.items() if p.suffix == ".py"]
+    sources += [*probe.snippets.values()]
+    sources += [p.read_text(encoding="utf-8") for p in probe.snippets if p.is_file()]
+    names: set[str] = set()
+    for source in sources:
+        tree = ast.parse(source)
+        names.update(
+            node.name
+            for node in tree.body
+            if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        )
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                names.update(a.asname or a.name for a in node.names)
+                if node.module and not node.level:
+                    names.add(node.module.split(".")[0])
+    return frozenset(names - {"app", "probe", "Probe"})
+
+
+def _refuse_shadowing(name: EntityName, imported: frozenset[str]) -> None:
+    for spelling in (name.module, name.class_name):
+        if spelling in imported:
+            raise UsageError(
+                f"Invalid entity name {name.module!r}: the generated code imports a name "
+                f"{spelling!r} that the entity would shadow; choose another name."
+            )
+
+
 def _registry_edits(config: ProjectConfig, entity: EntityName) -> dict[Path, list[SourceEdit]]:
     """The structural edits of existing files: route registry and repository exports."""
     paths = config.add_paths
@@ -89,8 +128,12 @@ def _relative(config: ProjectConfig, path: Path) -> PurePosixPath:
 
 def _edited_sources(
     config: ProjectConfig, edits: dict[Path, list[SourceEdit]]
-) -> dict[Path, tuple[str, str]]:
-    """Old and new text of every edited Python file, tidied like the rest of the project."""
+) -> tuple[dict[Path, tuple[str, str]], set[Path]]:
+    """Old and new text of every edited Python file, tidied like the rest of the project.
+
+    Also returns the edited files that were not laid out by ruff before: their layout is the
+    operator's and stays as it was (so ruff's checks are not add's to enforce on them).
+    """
     sources: dict[Path, tuple[str, str]] = {}
     for path, file_edits in edits.items():
         name = str(_relative(config, path))
@@ -106,7 +149,8 @@ def _edited_sources(
     changed = [path for path, (old, new) in sources.items() if old != new]
     keep_layout = lint.untidy(config.root, changed)
     tidied = lint.tidy(config.root, {p: sources[p][1] for p in changed if p not in keep_layout})
-    return {path: (old, tidied.get(path, new)) for path, (old, new) in sources.items()}
+    edited = {path: (old, tidied.get(path, new)) for path, (old, new) in sources.items()}
+    return edited, keep_layout
 
 
 def _diff(config: ProjectConfig, path: Path, old: str, new: str) -> str:
@@ -146,11 +190,12 @@ def add_entity(
             f"The entity {name.module!r} already exists: {', '.join(existing)} "
             "would be overwritten."
         )
+    _refuse_shadowing(name, _imported_names(config, parsed_fields))
 
     edits = _registry_edits(config, name)
     for target, snippet in rendered.snippets.items():
         edits.setdefault(target, []).insert(0, MergeSnippet(snippet))
-    sources = _edited_sources(config, edits)
+    sources, operators_layout = _edited_sources(config, edits)
     fields_spec = " ".join(item.spec for item in parsed_fields)
     sources[config.pyproject] = (
         config.pyproject.read_text(encoding="utf-8"),
@@ -191,7 +236,11 @@ def add_entity(
             path.write_bytes(content)
         for path in result.modified:
             path.write_text(sources[path][1], encoding="utf-8")
-        python_files = [p for p in [*result.created, *result.modified] if p.suffix == ".py"]
+        python_files = [
+            p
+            for p in [*result.created, *result.modified]
+            if p.suffix == ".py" and p not in operators_layout
+        ]
         lint.check_files(config.root, python_files)
     except (ScaffoldError, OSError) as error:
         snapshot.restore(created)

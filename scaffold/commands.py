@@ -22,6 +22,7 @@ from scaffold.create import CreateResult, create_project
 from scaffold.entities import FieldType
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+from scaffold.runbook_tasks import runbook_collection
 
 __all__ = ["namespace"]
 
@@ -252,3 +253,4 @@ optional_positionals("migrate", "project")
 optional_positionals("doctor", "project")
 
 namespace = Collection(create, add, makemigration, migrate, doctor)
+namespace.add_collection(runbook_collection)

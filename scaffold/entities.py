@@ -13,7 +13,9 @@ from scaffold.errors import UsageError
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "MAX_ENTITY_NAME",
     "RESERVED_FIELDS",
+    "SHADOWING_FIELDS",
     "EntityName",
     "Field",
     "FieldType",
@@ -22,6 +24,23 @@ __all__ = [
 ]
 
 RESERVED_FIELDS = frozenset({"id", "created_at", "updated_at"})
+# Field names the generated code cannot carry: Python types it annotates with, attributes of
+# pydantic models, SQLAlchemy's declarative base and Tortoise models (a field named `filter`
+# would replace the ORM's own method).
+SHADOWING_FIELDS = frozenset(
+    {
+        *("str", "int", "float", "bool", "dict", "list", "date", "datetime", "decimal", "uuid"),
+        *("copy", "json", "schema", "schema_json", "construct", "validate", "parse_obj"),
+        *("parse_raw", "parse_file", "from_orm", "update_forward_refs", "dict"),
+        *("metadata", "registry"),
+        *("pk", "all", "filter", "exclude", "get", "get_or_none", "first", "create", "save"),
+        *("delete", "clone", "update_from_dict", "fetch_related", "refresh_from_db"),
+        *("describe", "exists", "annotate", "bulk_create", "bulk_update", "get_or_create"),
+        *("update_or_create", "select_for_update", "in_bulk", "raw", "check", "fields", "meta"),
+    }
+)
+# Longer names make generated lines that no longer fit the projects' 100 columns.
+MAX_ENTITY_NAME = 40
 DEFAULT_FIELDS = "name:str"
 
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[-_]+")
@@ -78,6 +97,10 @@ def parse_entity_name(raw: str, *, taken: frozenset[str] = frozenset()) -> Entit
         raise UsageError(f"Invalid entity name {raw!r}: it starts with a digit.")
     words = [word.lower() for word in _WORD_BOUNDARY.split(text) if word]
     module = "_".join(words)
+    if len(module) > MAX_ENTITY_NAME:
+        raise UsageError(
+            f"Invalid entity name {raw!r}: it is longer than {MAX_ENTITY_NAME} characters."
+        )
     if not _SNAKE.fullmatch(module):
         raise UsageError(
             f"Invalid entity name {raw!r}: use letters and digits, words separated by '-' or '_' "
@@ -123,6 +146,11 @@ def parse_fields(spec: str | None) -> tuple[Field, ...]:
         if name in RESERVED_FIELDS:
             reserved = ", ".join(sorted(RESERVED_FIELDS))
             raise UsageError(f"Field {name!r} is reserved ({reserved} are added for you).")
+        if name in SHADOWING_FIELDS or name.startswith("model_"):
+            raise UsageError(
+                f"Field {name!r} would shadow a name the generated models and contracts use; "
+                "choose another name."
+            )
         if name in seen:
             raise UsageError(f"Field {name!r} is given twice in --fields.")
         try:

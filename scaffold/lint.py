@@ -53,10 +53,8 @@ def untidy(project: Path, paths: list[Path]) -> set[Path]:
         project, "check", "--select", "I", "--output-format", "json", "--exit-zero", *names
     )
     flagged = {Path(item["filename"]).resolve() for item in json.loads(imports.stdout or "[]")}
-    layout = _ruff(project, "format", "--check", *names)
-    for line in layout.stdout.splitlines():
-        if line.startswith("Would reformat: "):
-            flagged.add((project / line.removeprefix("Would reformat: ")).resolve())
+    layout = _ruff(project, "format", "--check", "--output-format", "json", *names)
+    flagged |= {Path(item["filename"]).resolve() for item in json.loads(layout.stdout or "[]")}
     return {path for path in paths if path.resolve() in flagged}
 
 
