@@ -322,7 +322,8 @@ def _route_checks(config: ProjectConfig) -> list[Check]:
 
 def _environment_installed(config: ProjectConfig, runner: Runner) -> bool:
     if config.stack.package_manager is PackageManager.UV:
-        venv = Path(os.environ.get("UV_PROJECT_ENVIRONMENT") or config.root / ".venv")
+        configured = project_environment(config).get("UV_PROJECT_ENVIRONMENT")
+        venv = Path(configured or config.root / ".venv")
         venv = venv if venv.is_absolute() else config.root / venv
         return (venv / "bin" / "python").exists() or (venv / "Scripts" / "python.exe").exists()
     executable = package_managers.require_manager(config.stack.package_manager)

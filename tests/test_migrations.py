@@ -138,6 +138,21 @@ def test_alembic_revision_runs_like_the_makefile(
     assert result.revision.read_text() == REVISION
 
 
+def test_the_toolkits_own_uv_environment_is_not_passed_on(
+    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    project = new_project("ddd-sqlalchemy-uv")
+    monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", sys.prefix)
+    monkeypatch.setenv("UV_PYTHON", "3.12")  # the operator's own choice is kept
+    runner = FakeRunner()
+    migrate(project=project, runner=runner)
+    env = runner.calls[0][2]
+    assert "UV_PROJECT_ENVIRONMENT" not in env
+    assert env["UV_PYTHON"] == "3.12"
+
+
 def test_tortoise_runs_the_projects_script_with_aerichs_environment(
     new_project: ProjectFactory,
 ) -> None:
