@@ -36,7 +36,7 @@ SHADOWING_FIELDS = frozenset(
         *("pk", "all", "filter", "exclude", "get", "get_or_none", "first", "create", "save"),
         *("delete", "clone", "update_from_dict", "fetch_related", "refresh_from_db"),
         *("describe", "exists", "annotate", "bulk_create", "bulk_update", "get_or_create"),
-        *("update_or_create", "select_for_update", "in_bulk", "raw", "check", "fields", "meta"),
+        *("update_or_create", "select_for_update", "in_bulk", "raw", "check", "fields", "models"),
     }
 )
 # Longer names make generated lines that no longer fit the projects' 100 columns.
