@@ -79,21 +79,23 @@ class DoctorResult:
 
 
 def _raw_section(root: Path) -> dict[str, Any]:
-    """The ``[tool.robyn-config]`` table; a directory that is not a project is bad input."""
-    load_error: UsageError | None = None
+    """The ``[tool.robyn-config]`` table, even with bad values (those are doctor's findings).
+
+    Raises:
+        UsageError: ``root`` is not a robyn-config project (no readable table at all).
+    """
     try:
         load_project(root)
+        refusal = None
     except UsageError as error:
-        load_error = error
-    pyproject = root / "pyproject.toml"
+        refusal = error
     try:
-        document = tomlkit.parse(pyproject.read_text(encoding="utf-8"))
+        document = tomlkit.parse((root / "pyproject.toml").read_text(encoding="utf-8"))
+        section = document.get("tool", {}).get("robyn-config")
     except (OSError, tomlkit.exceptions.ParseError):
-        assert load_error is not None
-        raise load_error from None
-    section = document.get("tool", {}).get("robyn-config")
-    if section is None or not isinstance(section, dict):
-        raise load_error or UsageError(f"{root} is not a robyn-config project.")
+        section = None
+    if not isinstance(section, dict):
+        raise refusal or UsageError(f"{root} is not a robyn-config project.")
     return dict(section)
 
 
