@@ -370,6 +370,8 @@ def _alembic_up_to_date(config: ProjectConfig, runner: Runner, scratch: Path) ->
 def _aerich_up_to_date(config: ProjectConfig, runner: Runner, scratch: Path) -> Check:
     name = "migrations up to date (Aerich)"
     aerich = dict(config.document.get("tool", {}).get("aerich", {}))
+    if not aerich.get("tortoise_orm"):
+        return Check(name, "Aerich is not configured", "fix [tool.aerich] first (see above)")
     location = config.root / str(aerich.get("location", "./migrations"))
     if not (location / AERICH_VERSIONS.name).is_dir():
         return Check(

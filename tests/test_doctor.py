@@ -317,3 +317,17 @@ def test_doctor_task_prints_one_line_per_check_and_exits_1(
     with pytest.raises(Exit) as caught:
         commands.doctor(Context(), str(project / "nowhere"))
     assert caught.value.code == 2
+
+
+def test_aerich_without_its_configuration(new_project: ProjectFactory) -> None:
+    project = installed(new_project("ddd-tortoise-uv"))
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text.replace('tortoise_orm = "app.config.database.TORTOISE_ORM"\n', ""))
+    found = problems(run_doctor(project=project, runner=ToolFake()))
+    assert found == [
+        "problem  migration tool (Aerich): pyproject.toml has no [tool.aerich] tortoise_orm "
+        '— add [tool.aerich] tortoise_orm = "app.config.database.TORTOISE_ORM"',
+        "problem  migrations up to date (Aerich): Aerich is not configured "
+        "— fix [tool.aerich] first (see above)",
+    ]
