@@ -6,10 +6,12 @@ Matrix sessions are `default=False` so a bare `nox` stays quick.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -117,8 +119,9 @@ def matrix(session: nox.Session, cell: str) -> None:
 def pg(session: nox.Session, cell: str) -> None:
     """One cell against a real PostgreSQL 15 on 127.0.0.1 that the session starts and stops.
 
-    Migrations are generated on SQLite and applied on PostgreSQL; the server, the entity API,
-    the generated tests (``TEST_DATABASE_URL``) and the container's start script all use it.
+    Migrations are generated on SQLite and applied on PostgreSQL (then one the other way
+    round); the server, the entity API, the generated tests (``TEST_DATABASE_URL``) and the
+    container's start script (on an empty database) all use it.
     """
     install_toolkit(session)
     stack = Stack.from_id(cell)
@@ -140,6 +143,16 @@ def pg(session: nox.Session, cell: str) -> None:
         # The generated tests' server created its tables in TEST_DATABASE_URL.
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
         expect_portable_migrations(session, project, stack)
+        # The other way round: a revision generated against PostgreSQL applies on SQLite.
+        workflow.commit("Migrate the entities")
+        workflow.add("tag", "label:str")
+        on_postgres = {"DATABASE_URL": postgres.url(database)}
+        workflow.make("makemigration", "MIGRATION_MESSAGE=tags", env=on_postgres)
+        workflow.make("migrate", env=on_postgres)
+        workflow.make("migrate")
+        migrated.add("tags")
+        expect_tables(session, postgres, database, migrated)
+        expect_sqlite_tables(session, project / "app.db", {*ENTITY_TABLES, "tags"})
         # The container's command on a fresh database: it migrates from zero, then serves.
         fresh = postgres.create_database(f"{database}_start")
         workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
@@ -154,6 +167,16 @@ def expect_tables(
     if not expected <= tables:
         session.error(f"PostgreSQL database {database} lacks {sorted(expected - tables)}: {tables}")
     session.log(f"PostgreSQL {database} has {sorted(tables)}")
+
+
+def expect_sqlite_tables(session: nox.Session, path: Path, expected: set[str]) -> None:
+    """The project's SQLite database (``SQLITE_URL``) has (at least) the ``expected`` tables."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {str(name) for (name,) in rows}
+    if not expected <= tables:
+        session.error(f"SQLite {path.name} lacks {sorted(expected - tables)}: {tables}")
+    session.log(f"SQLite {path.name} has {sorted(tables)}")
 
 
 def expect_portable_migrations(session: nox.Session, project: Path, stack: Stack) -> None:
@@ -286,9 +309,7 @@ class CellWorkflow:
         # add wants a clean work tree, as an operator who commits each step has.
         self.commit("Initial migration")
         for entity, fields in MATRIX_ENTITIES:
-            command = ["robyn-config", "add", entity, str(self.project)]
-            self.session.run(*command, *(["--fields", fields] if fields else []))
-            self.commit(f"Add {entity}")
+            self.add(entity, fields)
         if self.checks:
             self.make("check")
         self.make("makemigration", "MIGRATION_MESSAGE=entities")
@@ -302,6 +323,11 @@ class CellWorkflow:
         self.session.run(*git, "add", "-A", external=True)
         identity = ["-c", "user.name=matrix", "-c", "user.email=matrix@localhost"]
         self.session.run(*git, *identity, "commit", "-q", "-m", message, external=True)
+
+    def add(self, entity: str, fields: str) -> None:
+        command = ["robyn-config", "add", entity, str(self.project)]
+        self.session.run(*command, *(["--fields", fields] if fields else []))
+        self.commit(f"Add {entity}")
 
     def exercise_entities(self, base_url: str) -> None:
         for entity, fields in MATRIX_ENTITIES:
