@@ -180,14 +180,25 @@ def expect_sqlite_tables(session: nox.Session, path: Path, expected: set[str]) -
 
 
 def expect_portable_migrations(session: nox.Session, project: Path, stack: Stack) -> None:
-    """Aerich revisions generated on SQLite carry both dialects' SQL (AUTOINCREMENT on one)."""
+    """Aerich's SQLite trap is present and defused: each revision picks its SQL by dialect.
+
+    Aerich writes ``AUTOINCREMENT`` for SQLite, which PostgreSQL rejects; the entities'
+    revision must carry it for SQLite only, with ``SERIAL`` for PostgreSQL.
+    """
     if stack.orm is not Orm.TORTOISE:
         return
-    for revision in sorted((project / "migrations" / "models").glob("*.py")):
+    revisions = sorted((project / "migrations" / "models").glob("*.py"))
+    for revision in revisions:
         source = revision.read_text()
         if "AUTOINCREMENT" in source and "db.capabilities.dialect" not in source:
             session.error(f"{revision.name} has SQLite-only DDL for every dialect")
-    session.log("Aerich revisions pick their SQL by dialect")
+    entities = next((path for path in revisions if path.stem.endswith("_entities")), None)
+    source = entities.read_text() if entities else ""
+    # upgrade(): the SQLite branch is indented under the `if`, PostgreSQL's return is not.
+    sqlite_sql, _, postgres_sql = source.partition("\n    return ")
+    if not ("AUTOINCREMENT" in sqlite_sql and "SERIAL" in postgres_sql):
+        session.error(f"the entities revision does not split SQLite and PostgreSQL DDL: {entities}")
+    session.log("Aerich revisions pick their SQL by dialect (AUTOINCREMENT for SQLite only)")
 
 
 @nox.session(default=False, tags=["ci"])
