@@ -60,6 +60,14 @@ def revisions(project: Path) -> set[str]:
     }
 
 
+def files_outside_venv(project: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in project.rglob("*")
+        if path.is_file() and not {".venv", ".git"} & set(path.relative_to(project).parts)
+    }
+
+
 def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -94,8 +102,10 @@ def test_migration_commands_and_doctor_on_a_real_project(
         assert initial.startswith("migrations/models/0_") and initial in first.stdout
     git(project, "add", "-A")
     git(project, "commit", "-q", "--allow-empty", "-m", "migration bootstrap")
+    untouched = files_outside_venv(project)
     doctor = robyn_config("doctor", str(project), cwd=tmp_path, env=env)
     assert problem_lines(doctor) == []
+    assert files_outside_venv(project) == untouched, "doctor changed the project"
     assert len(doctor.stdout.splitlines()) == 7
 
     # After add the models are ahead of the migrations.
