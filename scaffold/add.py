@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from scaffold import lint
+from scaffold import lint, recovery
 from scaffold.entities import EntityName, Field, parse_entity_name, parse_fields
 from scaffold.entity_blueprint import module_path, render_entity
 from scaffold.errors import OperationFailed, ScaffoldError, UsageError
@@ -225,8 +225,13 @@ def add_entity(
     if top is not None and not allow_dirty:
         refuse_dirty(top)
     snapshot = take_snapshot(config.root, touched=result.modified)
+    # Written before the first change, so that a killed add is undone by the next command.
+    pending = recovery.begin(
+        snapshot, created=_to_create(new_files), description=f"add {name.module}"
+    )
     created: list[Path] = []
     try:
+        recovery.checkpoint("add:journal-written")
         for path, content in new_files.items():
             missing = [parent for parent in reversed(path.parents) if not parent.exists()]
             for parent in missing:
@@ -234,21 +239,38 @@ def add_entity(
                 created.append(parent)
             created.append(path)
             path.write_bytes(content)
+            recovery.checkpoint("add:file-created")
         for path in result.modified:
             path.write_text(sources[path][1], encoding="utf-8")
+            recovery.checkpoint("add:file-modified")
         python_files = [
             p
             for p in [*result.created, *result.modified]
             if p.suffix == ".py" and p not in operators_layout
         ]
         lint.check_files(config.root, python_files)
+        recovery.checkpoint("add:linted")
     except (ScaffoldError, OSError) as error:
         snapshot.restore(created)
+        pending.discard()
         reason = error.message if isinstance(error, ScaffoldError) else str(error)
         raise OperationFailed(
             f"{reason}\nRolled back: the project is as it was before add."
         ) from error
     except BaseException:
         snapshot.restore(created)
+        pending.discard()
         raise
+    pending.discard()
     return result
+
+
+def _to_create(new_files: dict[Path, bytes]) -> list[Path]:
+    """Every directory and file writing ``new_files`` will create, parents first."""
+    planned: list[Path] = []
+    for path in new_files:
+        for parent in reversed(path.parents):
+            if not parent.exists() and parent not in planned:
+                planned.append(parent)
+        planned.append(path)
+    return planned

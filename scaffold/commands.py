@@ -7,6 +7,7 @@ one place, `_edge`.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from scaffold.create import CreateResult, create_project
 from scaffold.entities import FieldType
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+from scaffold.recovery import recover_for
 from scaffold.runbook_tasks import runbook_collection
 
 __all__ = ["namespace"]
@@ -37,6 +39,10 @@ def _edge(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            # A command killed half-way (SIGKILL) is undone before anything else runs.
+            recovered = recover_for(kwargs)
+            if recovered is not None:
+                print(recovered.message(), file=sys.stderr, flush=True)
             return function(*args, **kwargs)
         except ScaffoldError as error:
             raise Exit(error.message, code=error.exit_code) from None

@@ -18,6 +18,7 @@ from invoke.tasks import task
 
 from scaffold.console import ConsoleReporter
 from scaffold.errors import ScaffoldError, UsageError
+from scaffold.recovery import recover_for
 
 __all__ = ["runbook_collection"]
 
@@ -32,6 +33,10 @@ def _edge(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            # A command killed half-way (SIGKILL) is undone before anything else runs.
+            recovered = recover_for(kwargs)
+            if recovered is not None:
+                print(recovered.message(), file=sys.stderr, flush=True)
             return function(*args, **kwargs)
         except ScaffoldError as error:
             raise Exit(error.message, code=error.exit_code) from None
