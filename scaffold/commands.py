@@ -21,7 +21,7 @@ from scaffold.cli_parsing import optional_positionals
 from scaffold.console import ConsoleReporter
 from scaffold.create import CreateResult, create_project
 from scaffold.entities import FieldType
-from scaffold.errors import ScaffoldError, UsageError
+from scaffold.errors import OperationFailed, ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
 from scaffold.recovery import recover_for
 from scaffold.runbook_tasks import runbook_collection
@@ -237,10 +237,7 @@ def migrate(c: Context, project: str | None = None) -> None:
 @_edge
 def doctor(c: Context, project: str | None = None) -> None:
     """Check a service against the create baseline and what add keeps true; exit 1 on problems."""
-    import sys
-
     from scaffold.doctor import run_doctor
-    from scaffold.errors import OperationFailed
 
     directory = _positional(project, "a PROJECT") or "."
     reporter = ConsoleReporter()
