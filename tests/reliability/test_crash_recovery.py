@@ -1,0 +1,149 @@
+"""`add` killed with SIGKILL half-way: the next command (any of them) restores the tree.
+
+``ROBYN_CONFIG_CRASH_AT`` makes the console script kill itself at a named checkpoint of add
+(``scaffold.recovery.checkpoint``): after the journal is written, after the first new file,
+after the first modified file, after lint. A timed kill from outside covers whatever point the
+process happens to be at.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from scaffold.recovery import CRASH_POINT_VARIABLE, OUTSIDE_GIT_NAME, journal_path
+from tests.conftest import ProjectFactory, tree_state
+from tests.helpers import CONSOLE_SCRIPT, git
+
+CHECKPOINTS = ["add:journal-written", "add:file-created", "add:file-modified", "add:linted"]
+# The command run after the crash: each must restore first, whatever its own job is.
+NEXT_COMMANDS = {
+    "add:journal-written": ["doctor", "{project}"],
+    "add:file-created": ["add", "product", "{project}", "--dry-run"],
+    "add:file-modified": ["runbook", "list"],
+    "add:linted": ["makemigration", "{project}"],
+}
+
+
+def console(
+    *args: str, cwd: Path, env: dict[str, str], crash_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = dict(env)
+    if crash_at:
+        environment[CRASH_POINT_VARIABLE] = crash_at
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def operator_work(project: Path) -> None:
+    """Uncommitted work of the operator that the crash and the recovery must both keep."""
+    (project / "README.md").write_text("the operator's uncommitted edit\n")
+    (project / "scratch.txt").write_text("the operator's untracked file\n")
+    git(project, "add", "README.md")
+
+
+@pytest.mark.parametrize("checkpoint", CHECKPOINTS)
+def test_sigkill_in_git_then_any_command_restores(
+    checkpoint: str, new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    project = new_project("ddd-tortoise-uv")
+    operator_work(project)
+    before = tree_state(project)
+    killed = console(
+        "add",
+        "product",
+        str(project),
+        "--fields",
+        "name:str price:decimal",
+        "--allow-dirty",
+        cwd=project,
+        env=cli_env,
+        crash_at=checkpoint,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    journal = journal_path(project)
+    assert journal.is_file(), "the journal must outlive the killed process"
+    assert json.loads(journal.read_text())["description"] == "add product"
+    assert journal.is_relative_to(project / ".git")
+    if checkpoint != "add:journal-written":
+        assert tree_state(project) != before  # the crash really left a half-finished change
+
+    next_args = [arg.replace("{project}", str(project)) for arg in NEXT_COMMANDS[checkpoint]]
+    recovered = console(*next_args, cwd=project, env=cli_env)
+    assert "was interrupted" in recovered.stderr and "rolled back" in recovered.stderr
+    assert "Traceback" not in recovered.stderr
+    assert tree_state(project) == before
+    assert not journal.exists()
+    assert not (project / ".git" / "robyn-config").exists()
+
+    # Nothing is pending any more: add runs normally and leaves no journal behind.
+    again = console("add", "product", str(project), "--allow-dirty", cwd=project, env=cli_env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "was interrupted" not in again.stderr
+    assert not journal.exists()
+
+
+def test_sigkill_outside_git_journal_in_the_project(
+    new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    project = new_project("mvc-sqlalchemy-uv", git=False)
+    before = tree_state(project)
+    killed = console(
+        "add", "order-item", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    journal = project / OUTSIDE_GIT_NAME
+    assert journal.is_file()
+    recovered = console("doctor", str(project), cwd=project.parent, env=cli_env)
+    assert "was interrupted" in recovered.stderr
+    assert tree_state(project) == before
+
+
+def test_sigkill_at_a_random_moment(
+    new_project: ProjectFactory, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Killed from outside as soon as the journal appears: wherever add was, it is undone."""
+    project = new_project("mvc-tortoise-uv")
+    before = tree_state(project)
+    journal = journal_path(project)
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "add", "product", str(project)],
+        cwd=project,
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not journal.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    console("runbook", "list", cwd=project, env=cli_env)
+    assert tree_state(project) == before
+    assert not journal.exists()
+
+
+def test_an_unreadable_journal_refuses_with_the_restoring_command(
+    new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    project = new_project("ddd-sqlalchemy-uv")
+    journal = journal_path(project)
+    journal.parent.mkdir(parents=True)
+    journal.write_text("{ truncated")
+    completed = console("doctor", str(project), cwd=project, env=cli_env)
+    assert completed.returncode == 1
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "git reset --hard HEAD" in lines[0] and str(journal) in lines[0]
