@@ -224,6 +224,44 @@ def runbook(session: nox.Session) -> None:
     session.run("robyn-config", "runbook", "run", "workflow", "--project", str(project), env=env)
 
 
+@nox.session(tags=["ci", "reliability"])
+def reliability(session: nox.Session) -> None:
+    """The generated service (one uv project per design x ORM, SQLite) under 30 s of load at
+    64 connections, SIGTERM during load, hypothesis fuzzing and hostile requests."""
+    from tests.reliability.service_kit import CELLS, PROJECTS_VARIABLE, ensure_wrk, prepare_project
+
+    install_toolkit(session)
+    session.install("hypothesis")
+    session.log(f"wrk: {ensure_wrk()}")
+    root = Path(session.create_tmp()).absolute() / "reliability"
+    toolkit = str(Path(session.bin) / "robyn-config")
+    projects = {}
+    for cell in CELLS:
+        session.log(f"{cell}: create, add product, make install")
+        projects[cell] = str(prepare_project(cell, root / f"rel-{cell}", toolkit=toolkit))
+    env = {PROJECTS_VARIABLE: json.dumps(projects)}
+    session.run(
+        "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/reliability/service", env=env
+    )
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Timings of create and add, and the generated service under wrk beside a bare Robyn app.
+
+    Prints one table and writes bench-results/bench.{json,md}. Arguments after ``--`` go to
+    tests/bench/run_bench.py: ``--seconds N`` per load figure, ``--ci-log PATH`` (a .ci/run
+    log: matrix wall times), ``--quick`` (one cell, SQLite only).
+    """
+    from tests.reliability.service_kit import ensure_wrk
+
+    install_toolkit(session)
+    session.log(f"wrk: {ensure_wrk()}")
+    toolkit = str(Path(session.bin) / "robyn-config")
+    out = str(ROOT / "bench-results")
+    session.run("python", "tests/bench/run_bench.py", out, "--toolkit", toolkit, *session.posargs)
+
+
 def index_url() -> str:
     """The package index this machine reaches, derived at run time (never written down).
 
