@@ -232,21 +232,30 @@ class _nothing:
         return None
 
 
+def _seconds(humanised: str) -> int:
+    """nox's durations: '48 seconds', 'a minute', '2 minutes', '1 hour 3 minutes'."""
+    units = {"second": 1, "minute": 60, "hour": 3600}
+    total = 0
+    for amount, unit in re.findall(r"(\d+|an?)\s+(second|minute|hour)s?", humanised):
+        total += (1 if amount in {"a", "an"} else int(amount)) * units[unit]
+    return total
+
+
 def bench_ci_log(rows: list[Row], log: Path) -> None:
+    """Wall time of each matrix (and pg) session in a .ci/run log, and the matrix's total."""
     text = log.read_text(errors="replace")
-    total = 0.0
-    for match in re.finditer(
-        r"Session (matrix\([^)]*\)) was successful in (?:(\d+) minutes?)?\s*(?:(\d+) seconds?)?",
-        text,
-    ):
-        seconds = int(match.group(2) or 0) * 60 + int(match.group(3) or 0)
-        total += seconds
-        rows.append(Row("matrix (last CI log)", match.group(1), f"{seconds} s"))
+    total = 0
+    pattern = r"Session ((?:matrix|pg)\([^)]*\)) was successful in ([^.\n]+)"
+    for match in re.finditer(pattern, text):
+        seconds = _seconds(match.group(2))
+        if match.group(1).startswith("matrix"):
+            total += seconds
+        rows.append(Row("sessions (CI log)", match.group(1), f"{seconds} s ({match.group(2)})"))
     if total:
         rows.append(
             Row(
-                "matrix (last CI log)",
-                "all matrix sessions",
+                "sessions (CI log)",
+                "all matrix(...) sessions, one after another",
                 f"{total / 60:.1f} min",
                 "< 15 min",
                 "yes" if total < 900 else "no",
