@@ -1,57 +1,31 @@
 """The task namespace shared by the `robyn-config` console script and `invoke` in a checkout.
 
 Tasks only parse options, call one engine function and report; errors become exit codes in
-one place, `_edge`.
+one place, `scaffold.edge`.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from scaffold.cli_parsing import optional_positionals
 from scaffold.console import ConsoleReporter
 from scaffold.create import CreateResult, create_project
+from scaffold.edge import edge
 from scaffold.entities import FieldType
-from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
-from scaffold.recovery import recover_for
 from scaffold.runbook_tasks import runbook_collection
 
 __all__ = ["namespace"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-INTERRUPTED = 130
-
-
-def _edge(function: F) -> F:
-    """Turn the engine's errors into one sentence on stderr and the contract's exit status."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            # A command killed half-way (SIGKILL) is undone before anything else runs.
-            recovered = recover_for(kwargs)
-            if recovered is not None:
-                print(recovered.message(), file=sys.stderr, flush=True)
-            return function(*args, **kwargs)
-        except ScaffoldError as error:
-            raise Exit(error.message, code=error.exit_code) from None
-        except KeyboardInterrupt:
-            raise Exit(
-                "Interrupted; what had been changed was rolled back.", code=INTERRUPTED
-            ) from None
-
-    return wrapper  # type: ignore[return-value]
+_edge = edge(interrupted="Interrupted; what had been changed was rolled back.")
 
 
 def _positional(value: str | None, what: str) -> str | None:

@@ -5,45 +5,20 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from scaffold.console import ConsoleReporter
-from scaffold.errors import ScaffoldError, UsageError
-from scaffold.recovery import recover_for
+from scaffold.edge import edge
+from scaffold.errors import UsageError
 
 __all__ = ["runbook_collection"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-INTERRUPTED = 130
-
-
-def _edge(function: F) -> F:
-    """Engine errors become one sentence and the contract's exit status (as in commands)."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            # A command killed half-way (SIGKILL) is undone before anything else runs.
-            recovered = recover_for(kwargs)
-            if recovered is not None:
-                print(recovered.message(), file=sys.stderr, flush=True)
-            return function(*args, **kwargs)
-        except ScaffoldError as error:
-            raise Exit(error.message, code=error.exit_code) from None
-        except KeyboardInterrupt:
-            raise Exit("Interrupted.", code=INTERRUPTED) from None
-
-    return wrapper  # type: ignore[return-value]
+_edge = edge(interrupted="Interrupted.")
 
 
 def _name(value: str) -> str:
