@@ -23,6 +23,10 @@ _IDENTITY_VARIABLES = (
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
     "VIRTUAL_ENV",
+    # nox's uv backend points uv at the session's venv: a generated project synced with it
+    # would replace the toolkit under test with the project's dependencies.
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
 )
 
 
