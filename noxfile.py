@@ -83,7 +83,10 @@ def typecheck(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """The toolkit's own unit and end-to-end tests."""
     install_toolkit(session)
-    session.run("pytest", "-n", "2", "-q", *session.posargs)
+    # nox's uv backend exports these pointing at this session's venv; the end-to-end tests'
+    # generated projects would then `uv sync` into it and remove the toolkit mid-run.
+    unset: dict[str, str | None] = {"UV_PROJECT_ENVIRONMENT": None, "UV_PYTHON": None}
+    session.run("pytest", "-n", "2", "-q", *session.posargs, env=unset)
 
 
 def _cell_params(stacks: list[Stack], kind: str) -> list[object]:
