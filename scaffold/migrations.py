@@ -13,7 +13,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -71,30 +70,12 @@ def run_subprocess(
 
 def project_environment(config: ProjectConfig, **extra: str) -> dict[str, str]:
     """The environment the project's Makefile gives its tools; the caller's venv left out."""
-    environment = dict(os.environ)
-    environment.pop("VIRTUAL_ENV", None)
-    for variable in _TOOLKIT_ENV_VARIABLES:
-        # Set by nox (uv backend) to the toolkit's environment: `uv run` of the project would
-        # sync the project's dependencies into (and over) the toolkit's own environment.
-        if _is_toolkit_environment(environment.get(variable)):
-            del environment[variable]
+    environment = package_managers.project_tool_environment(os.environ)
     environment["PYTHONPATH"] = "src"
     if config.stack.orm is Orm.TORTOISE:
         environment["AERICH_NO_TORTOISE_V1_WARNING"] = "1"
     environment.update(extra)
     return environment
-
-
-_TOOLKIT_ENV_VARIABLES = ("UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
-
-
-def _is_toolkit_environment(value: str | None) -> bool:
-    if not value:
-        return False
-    try:
-        return Path(value).resolve() == Path(sys.prefix).resolve()
-    except OSError:  # pragma: no cover - an unreadable path is not the toolkit's
-        return False
 
 
 def tool_command(manager: PackageManager, *arguments: str, sync: bool = True) -> list[str]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import PackageManager
 
-__all__ = ["ManagerSpec", "lock", "require_manager", "spec_for"]
+__all__ = ["ManagerSpec", "lock", "project_tool_environment", "require_manager", "spec_for"]
 
 OUTPUT_TAIL_LINES = 12
 
@@ -65,13 +67,37 @@ def tail(output: str, lines: int = OUTPUT_TAIL_LINES) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
 
 
+# Set by nox's uv backend to the toolkit's own environment: a `uv sync`/`uv run` of the
+# generated project would install into (and replace) the toolkit's environment.
+_TOOLKIT_ENV_VARIABLES = ("UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
+
+
+def _is_toolkit_environment(value: str) -> bool:
+    try:
+        return Path(value).resolve() == Path(sys.prefix).resolve()
+    except OSError:  # pragma: no cover - an unreadable path is not the toolkit's
+        return False
+
+
+def project_tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` for a generated project's tools: the caller's and the toolkit's venv left out.
+
+    The project's package manager then uses the project's own environment, never an active
+    virtual environment of the operator's nor the one this toolkit runs in.
+    """
+    return {
+        key: value
+        for key, value in environ.items()
+        if key != "VIRTUAL_ENV"
+        and not (key in _TOOLKIT_ENV_VARIABLES and _is_toolkit_environment(value))
+    }
+
+
 def lock(project: Path, manager: PackageManager) -> Path:
     """Produce the manager's lock file in ``project`` with the real tool; return its path."""
     spec = spec_for(manager)
     executable = require_manager(manager)
-    environment = dict(os.environ)
-    # A lock run must not pick up a virtual environment the operator happens to have active.
-    environment.pop("VIRTUAL_ENV", None)
+    environment = project_tool_environment(os.environ)
     environment.setdefault("POETRY_VIRTUALENVS_IN_PROJECT", "true")
     venv = project / ".venv"
     venv_existed = venv.exists()

@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.package_managers import project_tool_environment
 from scaffold.reporting import Reporter
 from scaffold.runbooks import Runbook, Step
 
@@ -151,27 +152,11 @@ def step_environment(project: Path, environ: dict[str, str], shim_dir: Path) -> 
         for entry in environ.get("PATH", os.defpath).split(os.pathsep)
         if not (sys.prefix != sys.base_prefix and entry == own_bin)
     ]
-    env = {
-        key: value
-        for key, value in environ.items()
-        if key != "VIRTUAL_ENV" and not (key in _OWN_ENV_VARIABLES and _is_own_env(value))
-    }
+    env = project_tool_environment(environ)
     env["PATH"] = os.pathsep.join([str(shim_dir), *entries])
     env["PROJECT"] = str(project)
     env["PROJECT_NAME"] = project.name
     return env
-
-
-# Set by nox (uv backend) to the toolkit's environment; in a step they would make `uv sync`
-# of the generated project install into (and replace) the toolkit's environment.
-_OWN_ENV_VARIABLES = frozenset({"UV_PROJECT_ENVIRONMENT", "UV_PYTHON"})
-
-
-def _is_own_env(value: str) -> bool:
-    try:
-        return Path(value).resolve() == Path(sys.prefix).resolve()
-    except OSError:  # pragma: no cover - an unreadable path is not ours
-        return False
 
 
 def _show_plan(reporter: Reporter, label: str, step: Step) -> None:
