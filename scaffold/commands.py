@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -16,12 +16,14 @@ from invoke.tasks import task
 
 from scaffold.cli_parsing import optional_positionals
 from scaffold.console import ConsoleReporter
-from scaffold.create import CreateResult, create_project
 from scaffold.edge import edge
 from scaffold.entities import FieldType
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
 from scaffold.runbook_tasks import runbook_collection
+
+if TYPE_CHECKING:
+    from scaffold.create import CreateResult
 
 __all__ = ["namespace"]
 
@@ -66,6 +68,9 @@ def create(
     dry_run: bool = False,
 ) -> None:
     """Create a new Robyn service for one cell of the stack matrix."""
+    # Each task imports its engine when it runs: every command starts only as slow as it must.
+    from scaffold.create import create_project
+
     stack = Stack(
         parse_choice(Design, design, "--design"),
         parse_choice(Orm, orm, "--orm"),
@@ -133,7 +138,6 @@ def add(
     reporter = ConsoleReporter()
     if dry_run:
         reporter.note("Dry run: nothing will be written.")
-    # libcst (source edits) takes a second to import: only `add` pays for it.
     from scaffold.add import add_entity
 
     result = add_entity(

@@ -10,6 +10,7 @@ live ``.gitignore`` files that would affect this repository or the wheel.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -82,10 +83,9 @@ def _is_executable(node: Traversable) -> bool:
         return False
 
 
-def render_layers(
-    root: Traversable, layers: list[str], context: Mapping[str, Any]
-) -> list[RenderedFile]:
-    """Render every file of ``layers`` under ``root``; raise on a path two layers provide."""
+@functools.cache
+def _compiled(source: str) -> jinja2.Template:
+    """The template for ``source``, compiled once per process (compiling is most of render)."""
     environment = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -93,6 +93,13 @@ def render_layers(
         lstrip_blocks=True,
         autoescape=False,
     )
+    return environment.from_string(source)
+
+
+def render_layers(
+    root: Traversable, layers: list[str], context: Mapping[str, Any]
+) -> list[RenderedFile]:
+    """Render every file of ``layers`` under ``root``; raise on a path two layers provide."""
     rendered: dict[PurePosixPath, tuple[str, RenderedFile]] = {}
     for layer in layers:
         layer_node = root.joinpath(*layer.split("/"))
@@ -107,7 +114,7 @@ def render_layers(
             data = node.read_bytes()
             if template_path.name.endswith(TEMPLATE_SUFFIX):
                 source = data.decode("utf-8")
-                text = environment.from_string(source).render(**context)
+                text = _compiled(source).render(**context)
                 data = text.encode("utf-8")
             rendered[output] = (
                 layer,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import libcst as cst
-import libcst.matchers as m
 
 from scaffold.errors import UsageError
 
@@ -110,15 +109,68 @@ def _insert_item(
     return result
 
 
+# Plain isinstance checks rather than libcst.matchers: importing the matchers costs more
+# than the rest of `add` (hundreds of dataclasses built at import time).
+def _only(statement: cst.CSTNode) -> cst.BaseSmallStatement | None:
+    """The one small statement of a line like ``import x`` or ``pass``, else None."""
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        return statement.body[0]
+    return None
+
+
+def _is_import(statement: cst.CSTNode) -> bool:
+    return isinstance(_only(statement), cst.Import | cst.ImportFrom)
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    node = _only(statement)
+    return isinstance(node, cst.Expr) and isinstance(node.value, cst.SimpleString)
+
+
+def _is_placeholder(statement: cst.CSTNode) -> bool:
+    """``pass`` or ``...``, which an empty registry function holds."""
+    node = _only(statement)
+    return isinstance(node, cst.Pass) or (
+        isinstance(node, cst.Expr) and isinstance(node.value, cst.Ellipsis)
+    )
+
+
+def _is_name(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def _is_register_call(statement: cst.CSTNode, target: str) -> bool:
+    """``<target>.register(...)`` on a line of its own."""
+    node = _only(statement)
+    if not (isinstance(node, cst.Expr) and isinstance(node.value, cst.Call)):
+        return False
+    func = node.value.func
+    return (
+        isinstance(func, cst.Attribute)
+        and _is_name(func.value, target)
+        and _is_name(func.attr, "register")
+    )
+
+
+def _all_assignment(statement: cst.CSTNode) -> cst.Assign | cst.AnnAssign | None:
+    """The assignment in ``__all__ = [...]`` (or ``(...)``, or annotated), else None."""
+    node = _only(statement)
+    if isinstance(node, cst.Assign):
+        named = len(node.targets) == 1 and _is_name(node.targets[0].target, "__all__")
+    elif isinstance(node, cst.AnnAssign):
+        named = _is_name(node.target, "__all__")
+    else:
+        return None
+    return node if named and isinstance(node.value, cst.List | cst.Tuple) else None
+
+
 def _after_imports(body: Sequence[cst.BaseStatement]) -> int:
     """The index just after the last top-level import (or the docstring), where names go."""
     position = 0
     for index, statement in enumerate(body):
-        if m.matches(statement, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+        if _is_import(statement):
             position = index + 1
-        elif index == 0 and m.matches(
-            statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())])
-        ):
+        elif index == 0 and _is_docstring(statement):
             position = 1
     return position
 
@@ -182,11 +234,10 @@ class EnsureImport(SourceEdit):
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
         for index, statement in enumerate(body):
-            if not m.matches(statement, m.SimpleStatementLine(body=[m.ImportFrom()])):
+            node = _only(statement)
+            if not isinstance(node, cst.ImportFrom):
                 continue
             assert isinstance(statement, cst.SimpleStatementLine)
-            node = statement.body[0]
-            assert isinstance(node, cst.ImportFrom)
             if _module_name(node) != self.module or isinstance(node.names, cst.ImportStar):
                 continue
             aliases = list(node.names)
@@ -217,9 +268,7 @@ class EnsureImport(SourceEdit):
     ) -> cst.Module:
         statement = cst.parse_statement(f"from {self.module} import {self.name}\n")
         position = _after_imports(body)
-        if position and not m.matches(
-            body[position - 1], m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])
-        ):
+        if position and not _is_import(body[position - 1]):
             statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
         body.insert(position, statement)
         return module.with_changes(body=body)
@@ -243,20 +292,10 @@ class EnsureRegisterCall(SourceEdit):
             if not params or not isinstance(statement.body, cst.IndentedBlock):
                 break
             app = params[0].name.value
-            call = m.SimpleStatementLine(
-                body=[
-                    m.Expr(
-                        value=m.Call(
-                            func=m.Attribute(value=m.Name(self.target), attr=m.Name("register"))
-                        )
-                    )
-                ]
-            )
             statements = list(statement.body.body)
-            if any(m.matches(existing, call) for existing in statements):
+            if any(_is_register_call(existing, self.target) for existing in statements):
                 return module
-            placeholder = m.SimpleStatementLine(body=[m.Pass() | m.Expr(value=m.Ellipsis())])
-            statements = [s for s in statements if not m.matches(s, placeholder)]
+            statements = [s for s in statements if not _is_placeholder(s)]
             statements.append(cst.parse_statement(f"{self.target}.register({app})\n"))
             body[index] = statement.with_changes(body=statement.body.with_changes(body=statements))
             return module.with_changes(body=body)
@@ -274,19 +313,11 @@ class EnsureAllEntry(SourceEdit):
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
-        sequence_value = m.List() | m.Tuple()
-        target = m.SimpleStatementLine(
-            body=[
-                m.Assign(targets=[m.AssignTarget(target=m.Name("__all__"))], value=sequence_value)
-                | m.AnnAssign(target=m.Name("__all__"), value=sequence_value)
-            ]
-        )
         for index, statement in enumerate(body):
-            if not m.matches(statement, target):
+            assign = _all_assignment(statement)
+            if assign is None:
                 continue
             assert isinstance(statement, cst.SimpleStatementLine)
-            assign = statement.body[0]
-            assert isinstance(assign, cst.Assign | cst.AnnAssign)
             sequence = assign.value
             assert isinstance(sequence, cst.List | cst.Tuple)
             elements = [e for e in sequence.elements if isinstance(e, cst.Element)]
