@@ -128,12 +128,8 @@ def _relative(config: ProjectConfig, path: Path) -> PurePosixPath:
 
 def _edited_sources(
     config: ProjectConfig, edits: dict[Path, list[SourceEdit]]
-) -> tuple[dict[Path, tuple[str, str]], set[Path]]:
-    """Old and new text of every edited Python file, tidied like the rest of the project.
-
-    Also returns the edited files that were not laid out by ruff before: their layout is the
-    operator's and stays as it was (so ruff's checks are not add's to enforce on them).
-    """
+) -> dict[Path, tuple[str, str]]:
+    """Old and new text of every edited Python file (not yet laid out by ruff)."""
     sources: dict[Path, tuple[str, str]] = {}
     for path, file_edits in edits.items():
         name = str(_relative(config, path))
@@ -144,13 +140,31 @@ def _edited_sources(
             )
         old = path.read_text(encoding="utf-8")
         sources[path] = (old, apply_edits(old, file_edits, name))
-    # Lay edited files out like the rest of the project, unless the operator's file was not
-    # laid out that way to begin with: their formatting is theirs to keep.
+    return sources
+
+
+def _tidy(
+    config: ProjectConfig, sources: dict[Path, tuple[str, str]], new_files: dict[Path, bytes]
+) -> tuple[dict[Path, bytes], set[Path]]:
+    """Lay out the new files and the edited ones like the rest of the project, in one pass.
+
+    ``sources`` is updated in place. An edited file that was not laid out by ruff before
+    keeps the operator's layout (and ruff's checks are not add's to enforce on it): those
+    files are returned beside the tidied new files.
+    """
     changed = [path for path, (old, new) in sources.items() if old != new]
-    keep_layout = lint.untidy(config.root, changed)
-    tidied = lint.tidy(config.root, {p: sources[p][1] for p in changed if p not in keep_layout})
-    edited = {path: (old, tidied.get(path, new)) for path, (old, new) in sources.items()}
-    return edited, keep_layout
+    operators_layout = lint.untidy(config.root, changed)
+    pending = {path: sources[path][1] for path in changed if path not in operators_layout}
+    pending |= {p: c.decode("utf-8") for p, c in new_files.items() if p.suffix == ".py"}
+    tidied = lint.tidy(config.root, pending)
+    for path in changed:
+        if path in tidied:
+            sources[path] = (sources[path][0], tidied[path])
+    laid_out = {
+        path: tidied[path].encode("utf-8") if path in tidied else content
+        for path, content in new_files.items()
+    }
+    return laid_out, operators_layout
 
 
 def _diff(config: ProjectConfig, path: Path, old: str, new: str) -> str:
@@ -195,20 +209,13 @@ def add_entity(
     edits = _registry_edits(config, name)
     for target, snippet in rendered.snippets.items():
         edits.setdefault(target, []).insert(0, MergeSnippet(snippet))
-    sources, operators_layout = _edited_sources(config, edits)
+    sources = _edited_sources(config, edits)
+    new_files, operators_layout = _tidy(config, sources, rendered.files)
     fields_spec = " ".join(item.spec for item in parsed_fields)
     sources[config.pyproject] = (
         config.pyproject.read_text(encoding="utf-8"),
         config.with_entity(name.module, fields_spec),
     )
-    tidied = lint.tidy(
-        config.root,
-        {p: c.decode("utf-8") for p, c in rendered.files.items() if p.suffix == ".py"},
-    )
-    new_files = {
-        path: tidied[path].encode("utf-8") if path in tidied else content
-        for path, content in rendered.files.items()
-    }
 
     result = AddResult(project=config.root, entity=name, fields=parsed_fields, dry_run=dry_run)
     result.created = sorted(new_files)
