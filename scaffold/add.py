@@ -233,8 +233,9 @@ def add_entity(
         refuse_dirty(top)
     snapshot = take_snapshot(config.root, touched=result.modified)
     # Written before the first change, so that a killed add is undone by the next command.
+    planned = {**new_files, **{path: sources[path][1].encode() for path in result.modified}}
     pending = recovery.begin(
-        snapshot, created=_to_create(new_files), description=f"add {name.module}"
+        snapshot, created=_to_create(new_files), planned=planned, description=f"add {name.module}"
     )
     created: list[Path] = []
     try:
@@ -248,7 +249,7 @@ def add_entity(
             path.write_bytes(content)
             recovery.checkpoint("add:file-created")
         for path in result.modified:
-            path.write_text(sources[path][1], encoding="utf-8")
+            path.write_bytes(planned[path])
             recovery.checkpoint("add:file-modified")
         python_files = [
             p

@@ -147,3 +147,54 @@ def test_an_unreadable_journal_refuses_with_the_restoring_command(
     assert completed.returncode == 1
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and "git reset --hard HEAD" in lines[0] and str(journal) in lines[0]
+
+
+def test_edits_made_after_the_crash_are_kept(
+    new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    """Recovery undoes only add's own writes: what the operator changed since stays."""
+    project = new_project("ddd-sqlalchemy-uv")
+    before = tree_state(project)
+    killed = console(
+        "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    journal = json.loads(journal_path(project).read_text())
+    written = [Path(path) for path in journal["planned"] if Path(path).is_file()]
+    new_file = next(path for path in written if str(path) not in journal["backups"])
+    # After the crash and before the next command, the operator edits a file add never
+    # touches and one that add had just created.
+    (project / "README.md").write_text("edited after the crash\n")
+    new_file.write_text("# the operator's own work now\n")
+
+    recovered = console("doctor", str(project), cwd=project, env=cli_env)
+    relative = new_file.relative_to(project).as_posix()
+    message = recovered.stderr.strip().splitlines()[0]
+    assert "was interrupted" in message and "rolled back except in" in message
+    assert relative in message and "kept" in message
+    assert (project / "README.md").read_text() == "edited after the crash\n"
+    assert new_file.read_text() == "# the operator's own work now\n"
+    # Everything else add wrote is undone.
+    files_before, files_after = before["files"], tree_state(project)["files"]
+    assert isinstance(files_before, dict) and isinstance(files_after, dict)
+    kept = {name: files_after[name] for name in ("README.md", relative)}
+    assert files_after == {**files_before, **kept}
+    assert not journal_path(project).exists()
+
+
+def test_a_write_cut_short_by_the_crash_is_still_undone(
+    new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    """A file holding only the start of what add was writing is add's, not the operator's."""
+    project = new_project("mvc-sqlalchemy-uv")
+    before = tree_state(project)
+    killed = console(
+        "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    journal = json.loads(journal_path(project).read_text())
+    modified = Path(next(iter(journal["backups"])))
+    planned = modified.read_bytes()
+    modified.write_bytes(planned[: len(planned) // 2])  # as if killed in the middle of write()
+    console("runbook", "list", cwd=project, env=cli_env)
+    assert tree_state(project) == before
