@@ -13,6 +13,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,17 +150,23 @@ def test_an_unreadable_journal_refuses_with_the_restoring_command(
     assert len(lines) == 1 and "git reset --hard HEAD" in lines[0] and str(journal) in lines[0]
 
 
+def killed_after_first_edit(project: Path, cli_env: dict[str, str]) -> dict[str, Any]:
+    """Run add until it has created its files and modified one; return its journal."""
+    killed = console(
+        "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
+    )
+    assert killed.returncode == -signal.SIGKILL
+    document: dict[str, Any] = json.loads(journal_path(project).read_text())
+    return document
+
+
 def test_edits_made_after_the_crash_are_kept(
     new_project: ProjectFactory, cli_env: dict[str, str]
 ) -> None:
     """Recovery undoes only add's own writes: what the operator changed since stays."""
     project = new_project("ddd-sqlalchemy-uv")
     before = tree_state(project)
-    killed = console(
-        "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
-    )
-    assert killed.returncode == -signal.SIGKILL
-    journal = json.loads(journal_path(project).read_text())
+    journal = killed_after_first_edit(project, cli_env)
     written = [Path(path) for path in journal["planned"] if Path(path).is_file()]
     new_file = next(path for path in written if str(path) not in journal["backups"])
     # After the crash and before the next command, the operator edits a file add never
@@ -188,11 +195,7 @@ def test_a_write_cut_short_by_the_crash_is_still_undone(
     """A file holding only the start of what add was writing is add's, not the operator's."""
     project = new_project("mvc-sqlalchemy-uv")
     before = tree_state(project)
-    killed = console(
-        "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
-    )
-    assert killed.returncode == -signal.SIGKILL
-    journal = json.loads(journal_path(project).read_text())
+    journal = killed_after_first_edit(project, cli_env)
     modified = Path(next(iter(journal["backups"])))
     planned = modified.read_bytes()
     modified.write_bytes(planned[: len(planned) // 2])  # as if killed in the middle of write()
