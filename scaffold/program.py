@@ -12,7 +12,7 @@ from invoke.program import Program
 from scaffold import __version__
 from scaffold.commands import namespace
 
-__all__ = ["main", "program"]
+__all__ = ["main", "program", "report_task_usage_errors"]
 
 USAGE_ERROR = 2
 
@@ -74,6 +74,25 @@ def normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def _parse_tasks_reporting_usage(program: Program) -> None:
+    """Program.parse_tasks, with a bad task option reported as one sentence and exit 2."""
+    try:
+        _invoke_parse_tasks(program)
+    except ParseError as error:
+        raise Exit(usage_message(error), code=USAGE_ERROR) from None
+
+
+_invoke_parse_tasks = Program.parse_tasks
+
+
+def report_task_usage_errors() -> None:
+    """Have ``invoke`` report a bad task option like ``robyn-config``: one sentence, exit 2.
+
+    From a checkout ``invoke`` runs its own Program, which would exit 1.
+    """
+    Program.parse_tasks = _parse_tasks_reporting_usage  # type: ignore[method-assign,assignment]
+
+
 class RobynConfigProgram(Program):
     """Invoke's Program with bad usage reported as exit status 2, as the contract requires."""
 
@@ -84,10 +103,7 @@ class RobynConfigProgram(Program):
             raise Exit(usage_message(error), code=USAGE_ERROR) from None
 
     def parse_tasks(self) -> None:
-        try:
-            super().parse_tasks()
-        except ParseError as error:
-            raise Exit(usage_message(error), code=USAGE_ERROR) from None
+        _parse_tasks_reporting_usage(self)
 
 
 program = RobynConfigProgram(
