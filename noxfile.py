@@ -35,6 +35,7 @@ nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
+CI_LOG = ROOT / "bench-results" / "ci-run.log"  # written by .ci/run
 QUICK_CELL = STACKS[0].id
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
@@ -254,15 +255,22 @@ def bench(session: nox.Session) -> None:
 
     Prints one table and writes bench-results/bench.{json,md}. Arguments after ``--`` go to
     tests/bench/run_bench.py: ``--seconds N`` per load figure, ``--ci-log PATH`` (a .ci/run
-    log: matrix wall times), ``--quick`` (one cell, SQLite only).
+    log: matrix wall times; default bench-results/ci-run.log, which .ci/run writes),
+    ``--quick`` (one cell, SQLite only). Installs wrk and PostgreSQL when they are missing.
     """
+    from tests.pg import ensure_bin_dir
     from tests.reliability.service_kit import ensure_wrk
 
     install_toolkit(session)
     session.log(f"wrk: {ensure_wrk()}")
+    session.log(f"PostgreSQL: {ensure_bin_dir()}")
     toolkit = str(Path(session.bin) / "robyn-config")
-    out = str(ROOT / "bench-results")
-    session.run("python", "tests/bench/run_bench.py", out, "--toolkit", toolkit, *session.posargs)
+    out = ROOT / "bench-results"
+    arguments = list(session.posargs)
+    # .ci/run keeps its log there: the matrix sessions' wall times of the last CI run.
+    if "--ci-log" not in arguments and CI_LOG.is_file():
+        arguments += ["--ci-log", str(CI_LOG)]
+    session.run("python", "tests/bench/run_bench.py", str(out), "--toolkit", toolkit, *arguments)
 
 
 def index_url() -> str:

@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PostgresError", "PostgresServer", "find_bin_dir", "running_postgres"]
+from tests.debian import apt_install
+
+__all__ = ["PostgresError", "PostgresServer", "ensure_bin_dir", "find_bin_dir", "running_postgres"]
 
 SERVER_USER = "postgres"
 ROLE = "app"
@@ -53,6 +55,15 @@ def find_bin_dir() -> Path:
             "(Debian: apt-get install postgresql) or set PG_BIN."
         )
     return candidates[-1].parent
+
+
+def ensure_bin_dir() -> Path:
+    """``find_bin_dir``, after installing PostgreSQL from Debian's packages when it is missing."""
+    try:
+        return find_bin_dir()
+    except PostgresError:
+        apt_install("postgresql")
+    return find_bin_dir()
 
 
 def _free_port() -> int:
