@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterable, Mapping
+from os import PathLike
 from pathlib import Path, PurePosixPath
 
 from scaffold.render import RenderedFile
@@ -77,6 +78,49 @@ def by_path(files: Iterable[RenderedFile]) -> Mapping[str, RenderedFile]:
 
 def text_of(files: Mapping[str, RenderedFile], path: str) -> str:
     return files[path].content.decode("utf-8")
+
+
+def run_program(
+    *command: str | PathLike[str],
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run a program (the console script, ``uv``, a venv's python) with its output captured.
+
+    stdin is ``/dev/null``, as in CI: a command that waits for an answer fails instead of
+    hanging the test until its timeout.
+    """
+    return subprocess.run(
+        [os.fspath(part) for part in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def assert_exit(
+    completed: subprocess.CompletedProcess[str], code: int = 0
+) -> subprocess.CompletedProcess[str]:
+    """``completed`` exited with ``code`` and printed no traceback; else show the whole run."""
+    detail = f"{completed.args}\n{completed.stdout}\n{completed.stderr}"
+    assert completed.returncode == code, detail
+    assert "Traceback" not in completed.stdout + completed.stderr, detail
+    return completed
+
+
+def assert_usage_error(completed: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    """Bad input: exit status 2, one line on stderr holding every fragment, no traceback."""
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr + completed.stdout
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
 
 
 def git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:

@@ -14,7 +14,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_executable
-from tests.helpers import CONSOLE_SCRIPT, INVOKE, PYTHON, REPO_ROOT, manifest, populate_existing
+from tests.helpers import (
+    CONSOLE_SCRIPT,
+    INVOKE,
+    PYTHON,
+    REPO_ROOT,
+    assert_usage_error,
+    manifest,
+    populate_existing,
+    run_program,
+)
+
+__all__ = ["assert_usage_error", "run"]  # used by the other console-script tests
 
 
 def run(
@@ -23,25 +34,7 @@ def run(
     env: dict[str, str] | None = None,
     program: tuple[str, ...] = (str(CONSOLE_SCRIPT),),
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*program, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def assert_usage_error(completed: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    assert completed.returncode == 2, completed.stdout + completed.stderr
-    assert "Traceback" not in completed.stderr + completed.stdout
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1, completed.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
+    return run_program(*program, *args, cwd=cwd, env=env)
 
 
 def test_console_script_is_installed() -> None:

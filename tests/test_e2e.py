@@ -14,32 +14,16 @@ import pytest
 
 from scaffold import blueprint
 from scaffold.matrix import Stack
-from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, git
+from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, assert_exit, git, run_program
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 600
 
 
-def run(
-    program: Path | str, *args: str, cwd: Path, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [str(program), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    return completed
-
-
-def ok(completed: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert completed.returncode == 0, f"{completed.args}\n{completed.stdout}\n{completed.stderr}"
-    assert "Traceback" not in completed.stderr
-    return completed
+def ok(*command: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a real build, install or the console script; it must succeed."""
+    return assert_exit(run_program(*command, cwd=cwd, env=env, timeout=TIMEOUT))
 
 
 def rendered_paths(name: str, stack_id: str, index_url: str | None = None) -> set[str]:
@@ -69,7 +53,7 @@ def assert_committed_once(dest: Path, expected_files: set[str]) -> None:
 
 
 def test_create_uv_cell(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    completed = ok(run(CONSOLE_SCRIPT, "create", "demo-service", cwd=tmp_path, env=cli_env))
+    completed = ok(CONSOLE_SCRIPT, "create", "demo-service", cwd=tmp_path, env=cli_env)
     dest = tmp_path / "demo-service"
     expected = rendered_paths("demo-service", "ddd-sqlalchemy-uv") | {"uv.lock"}
     assert (dest / "uv.lock").is_file()
@@ -90,22 +74,20 @@ def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, st
     url = pypi_simple_url()
     dest = tmp_path / "svc"
     ok(
-        run(
-            CONSOLE_SCRIPT,
-            "create",
-            "inventory",
-            str(dest),
-            "--design",
-            "mvc",
-            "--orm",
-            "tortoise",
-            "--package-manager",
-            "poetry",
-            "--index-url",
-            url,
-            cwd=tmp_path,
-            env=cli_env,
-        )
+        CONSOLE_SCRIPT,
+        "create",
+        "inventory",
+        str(dest),
+        "--design",
+        "mvc",
+        "--orm",
+        "tortoise",
+        "--package-manager",
+        "poetry",
+        "--index-url",
+        url,
+        cwd=tmp_path,
+        env=cli_env,
     )
     data = tomllib.loads((dest / "pyproject.toml").read_text())
     sources = data["tool"]["poetry"]["source"]
@@ -123,16 +105,14 @@ def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, st
 
 def test_no_git(tmp_path: Path, cli_env: dict[str, str]) -> None:
     ok(
-        run(
-            CONSOLE_SCRIPT,
-            "create",
-            "plain",
-            "--no-git",
-            "--orm",
-            "tortoise",
-            cwd=tmp_path,
-            env=cli_env,
-        )
+        CONSOLE_SCRIPT,
+        "create",
+        "plain",
+        "--no-git",
+        "--orm",
+        "tortoise",
+        cwd=tmp_path,
+        env=cli_env,
     )
     dest = tmp_path / "plain"
     assert (dest / "uv.lock").is_file()
@@ -157,7 +137,7 @@ def test_no_git_identity_uses_the_fallback(
         "GIT_COMMITTER_EMAIL",
     ):
         env.pop(variable, None)
-    completed = ok(run(CONSOLE_SCRIPT, "create", "anon", cwd=tmp_path, env=env))
+    completed = ok(CONSOLE_SCRIPT, "create", "anon", cwd=tmp_path, env=env)
     dest = tmp_path / "anon"
     git_env = dict(env)
     assert git(dest, "rev-list", "--count", "HEAD", env=git_env).strip() == "1"
@@ -169,40 +149,36 @@ def test_no_git_identity_uses_the_fallback(
 
 def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> None:
     dist = tmp_path / "dist"
-    ok(run("uv", "build", "--wheel", "--out-dir", str(dist), cwd=REPO_ROOT, env=cli_env))
+    ok("uv", "build", "--wheel", "--out-dir", str(dist), cwd=REPO_ROOT, env=cli_env)
     [wheel] = dist.glob("robyn_config-*.whl")
     venv = tmp_path / "venv"
-    ok(run("uv", "venv", "--quiet", str(venv), cwd=tmp_path, env=cli_env))
+    ok("uv", "venv", "--quiet", str(venv), cwd=tmp_path, env=cli_env)
     ok(
-        run(
-            "uv",
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(venv / "bin" / "python"),
-            str(wheel),
-            cwd=tmp_path,
-            env=cli_env,
-        )
+        "uv",
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        str(venv / "bin" / "python"),
+        str(wheel),
+        cwd=tmp_path,
+        env=cli_env,
     )
     script = venv / "bin" / "robyn-config"
     work = tmp_path / "work"
     work.mkdir()
-    ok(run(script, "create", "shipped", "--design", "mvc", cwd=work, env=cli_env))
+    ok(script, "create", "shipped", "--design", "mvc", cwd=work, env=cli_env)
     dest = work / "shipped"
     expected = rendered_paths("shipped", "mvc-sqlalchemy-uv") | {"uv.lock"}
     assert files_on_disk(dest) == expected
     assert os.access(dest / "scripts" / "start.sh", os.X_OK)
     # The installed package runs from the venv, not from this checkout.
     where = ok(
-        run(
-            venv / "bin" / "python",
-            "-c",
-            "import scaffold; print(scaffold.__file__)",
-            cwd=work,
-            env=cli_env,
-        )
+        venv / "bin" / "python",
+        "-c",
+        "import scaffold; print(scaffold.__file__)",
+        cwd=work,
+        env=cli_env,
     )
     assert str(REPO_ROOT) not in where.stdout
 
@@ -210,7 +186,7 @@ def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> N
 def test_uv_cell_with_index_url_locks_from_it(tmp_path: Path, cli_env: dict[str, str]) -> None:
     url = pypi_simple_url()
     completed = ok(
-        run(CONSOLE_SCRIPT, "create", "mirrored", "--index-url", url, cwd=tmp_path, env=cli_env)
+        CONSOLE_SCRIPT, "create", "mirrored", "--index-url", url, cwd=tmp_path, env=cli_env
     )
     assert "\x1b[" not in completed.stdout + completed.stderr  # plain output when not a TTY
     dest = tmp_path / "mirrored"

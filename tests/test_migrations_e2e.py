@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, git
+from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, assert_exit, git, run_program
 
 pytestmark = pytest.mark.e2e
 
@@ -35,19 +35,11 @@ CELLS = {
 def robyn_config(
     *args: str, cwd: Path, env: dict[str, str], code: int = 0
 ) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(
-        [str(CONSOLE_SCRIPT), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        stdin=subprocess.DEVNULL,
+    completed = assert_exit(
+        run_program(CONSOLE_SCRIPT, *args, cwd=cwd, env=env, timeout=TIMEOUT), code
     )
-    detail = f"{completed.args}\n{completed.stdout}\n{completed.stderr}"
-    assert completed.returncode == code, detail
-    assert "Traceback" not in completed.stdout + completed.stderr, detail
     # The caller's virtual environment (this checkout's) never leaks into the project's tools.
+    detail = f"{completed.args}\n{completed.stdout}\n{completed.stderr}"
     assert "does not match the project environment" not in completed.stderr, detail
     return completed
 
@@ -146,7 +138,7 @@ def test_migration_commands_and_doctor_on_a_real_project(
     # PostgreSQL unreachable: one sentence with host and port, never the password.
     port = closed_port()
     pg_env = dict(env, DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db")
-    attempts = [("migrate",)]
+    attempts: list[tuple[str, ...]] = [("migrate",)]
     if orm == "sqlalchemy":
         attempts.append(("makemigration", "--message", "pg"))
     for arguments in attempts:
