@@ -21,8 +21,8 @@ from scaffold import migrations as migrations_module
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.migrations import database_target, make_migration, migrate
 from tests.conftest import ProjectFactory
-from tests.helpers import manifest
-from tests.test_cli import assert_usage_error, run
+from tests.helpers import assert_usage_error, manifest
+from tests.test_cli import run
 
 REVISION = '''"""add products"""
 
@@ -288,7 +288,7 @@ def test_unreachable_postgresql_is_one_sentence_without_the_password(
     else:
         (project / ".env").write_text(f"# local\nDATABASE_URL='{url}'\n")
     runner = FakeRunner()
-    calls = [lambda: migrate(project=project, runner=runner)]
+    calls: list[Callable[[], object]] = [lambda: migrate(project=project, runner=runner)]
     if "sqlalchemy" in stack_id:  # autogenerate connects; Aerich's offline script does not
         calls.append(lambda: make_migration(project=project, message="x", runner=runner))
     for call in calls:
@@ -375,14 +375,32 @@ def test_a_failed_migrate_is_exit_status_1(new_project: ProjectFactory) -> None:
 # --- the tasks ----------------------------------------------------------------------------------
 
 
+TaskProject = Callable[[FakeRunner], Path]
+
+
+@pytest.fixture
+def task_project(new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch) -> TaskProject:
+    """A project whose tasks run ``runner`` instead of the real tools (as the CLI would)."""
+
+    def make(runner: FakeRunner) -> Path:
+        project = new_project("ddd-sqlalchemy-uv")
+        monkeypatch.setattr(migrations_module, "run_subprocess", runner)
+        return project
+
+    return make
+
+
+def _exit_code(task: Callable[[], object]) -> int:
+    """The status ``task`` stops with: the console script exits with it."""
+    with pytest.raises(Exit) as caught:
+        task()
+    return caught.value.code
+
+
 def test_makemigration_task_reports_the_revision(
-    new_project: ProjectFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    task_project: TaskProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = new_project("ddd-sqlalchemy-uv")
-    runner = FakeRunner(write("migrations/versions/1_add.py"))
-    monkeypatch.setattr(migrations_module, "run_subprocess", runner)
+    project = task_project(FakeRunner(write("migrations/versions/1_add.py")))
     commands.makemigration(Context(), str(project), message="add")
     out = capsys.readouterr().out
     assert "Generating a migration with Alembic" in out
@@ -390,39 +408,24 @@ def test_makemigration_task_reports_the_revision(
 
 
 def test_makemigration_task_says_no_changes(
-    new_project: ProjectFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    task_project: TaskProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = new_project("ddd-sqlalchemy-uv")
-    monkeypatch.setattr(migrations_module, "run_subprocess", FakeRunner())
+    project = task_project(FakeRunner())
     commands.makemigration(Context(), str(project), message="add")
     assert "No changes detected" in capsys.readouterr().out
 
 
-def test_tasks_turn_errors_into_exit_statuses(
-    new_project: ProjectFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    project = new_project("ddd-sqlalchemy-uv")
-    monkeypatch.setattr(migrations_module, "run_subprocess", FakeRunner(returncode=1))
-    with pytest.raises(Exit) as caught:
-        commands.makemigration(Context(), str(project), message="")
-    assert caught.value.code == 2
-    with pytest.raises(Exit) as caught:
-        commands.migrate(Context(), str(project))
-    assert caught.value.code == 1
-    with pytest.raises(Exit) as caught:
-        commands.migrate(Context(), "--bogus")
-    assert caught.value.code == 2
+def test_tasks_turn_errors_into_exit_statuses(task_project: TaskProject) -> None:
+    project = str(task_project(FakeRunner(returncode=1)))
+    assert _exit_code(lambda: commands.makemigration(Context(), project, message="")) == 2
+    assert _exit_code(lambda: commands.migrate(Context(), project)) == 1
+    assert _exit_code(lambda: commands.migrate(Context(), "--bogus")) == 2
 
 
 def test_migrate_task_reports_the_target(
-    new_project: ProjectFactory,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    task_project: TaskProject, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    project = new_project("ddd-sqlalchemy-uv")
-    monkeypatch.setattr(migrations_module, "run_subprocess", FakeRunner())
+    project = task_project(FakeRunner())
     commands.migrate(Context(), str(project))
     assert "Migrated the SQLite database ./app.db" in capsys.readouterr().out
 
