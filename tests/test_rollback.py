@@ -21,7 +21,7 @@ from scaffold.errors import OperationFailed
 from scaffold.filesystem import Journal
 from scaffold.matrix import PackageManager, Stack
 from tests.conftest import make_executable
-from tests.helpers import manifest, populate_existing
+from tests.helpers import git, manifest, populate_existing
 
 UV = Stack.from_id("ddd-sqlalchemy-uv")
 NAME = "demo"
@@ -103,19 +103,19 @@ def real_uv_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
         "echo '  x No solution found when resolving dependencies' >&2\n"
         "exit 1\n",
     )
-    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", str(stub_bin), prepend=os.pathsep)
 
 
 def real_uv_succeeds_without_lock(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
     make_executable(stub_bin / "uv", "#!/bin/sh\nmkdir -p .venv\nexit 0\n")
-    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", str(stub_bin), prepend=os.pathsep)
 
 
 def git_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
     def commit(project: Path, paths: list[str], message: str) -> gitops.CommitInfo:
         # Fail after git has started: a repository exists and files are staged.
-        subprocess.run(["git", "init", "-q", str(project)], check=True)
-        subprocess.run(["git", "add", "--", *paths], cwd=project, check=True)
+        git(project, "init", "-q")
+        git(project, "add", "--", *paths)
         raise OperationFailed("git could not make the initial commit: hook exploded")
 
     monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
@@ -131,7 +131,7 @@ def real_git_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
         "exit 128\n",
     )
     monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
-    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", str(stub_bin), prepend=os.pathsep)
 
 
 STAGES: list[tuple[str, Arrange, type[BaseException], str]] = [
@@ -147,92 +147,79 @@ STAGES: list[tuple[str, Arrange, type[BaseException], str]] = [
     ("git-real", real_git_fails, OperationFailed, "unable to write new index file"),
 ]
 
-stages = pytest.mark.parametrize(
-    ("arrange", "expected", "detail"),
-    [
-        pytest.param(arrange, expected, detail, id=name)
+FailCreate = Callable[[Path], BaseException]
+
+
+@pytest.fixture(
+    params=[
+        pytest.param((arrange, expected, detail), id=name)
         for name, arrange, expected, detail in STAGES
-    ],
+    ]
 )
+def fail_create(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, stub_bin: Path
+) -> FailCreate:
+    """One stage of STAGES: create into the given DEST fails there, with the stage's error."""
+    stage: tuple[Arrange, type[BaseException], str] = request.param
+    arrange, expected, detail = stage
+
+    def run(dest: Path) -> BaseException:
+        arrange(monkeypatch, stub_bin)
+        with pytest.raises(expected) as caught:
+            create_project(name=NAME, stack=UV, destination=dest)
+        if detail:
+            assert detail in str(caught.value)
+        return caught.value
+
+    return run
 
 
-def _run(
-    arrange: Arrange,
-    monkeypatch: pytest.MonkeyPatch,
-    stub_bin: Path,
-    dest: Path,
-    expected: type[BaseException],
-    detail: str,
-) -> BaseException:
-    arrange(monkeypatch, stub_bin)
-    with pytest.raises(expected) as caught:
-        create_project(name=NAME, stack=UV, destination=dest)
-    if detail:
-        assert detail in str(caught.value)
-    return caught.value
-
-
-@stages
-def test_failure_in_a_new_destination_removes_it(
-    arrange: Arrange,
-    expected: type[BaseException],
-    detail: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    stub_bin: Path,
-) -> None:
+def test_failure_in_a_new_destination_removes_it(fail_create: FailCreate, tmp_path: Path) -> None:
     parent = tmp_path / "workspace"
     parent.mkdir()
     (parent / "other.txt").write_text("unrelated")
     before = manifest(tmp_path)
     dest = parent / "svc"
-    error = _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    error = fail_create(dest)
     assert not dest.exists()
     assert manifest(tmp_path) == before
     if isinstance(error, OperationFailed):
         assert f"Rolled back: removed {dest}" in error.message
 
 
-@stages
 def test_failure_in_an_existing_destination_keeps_it_byte_identical(
-    arrange: Arrange,
-    expected: type[BaseException],
-    detail: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    stub_bin: Path,
+    fail_create: FailCreate, tmp_path: Path
 ) -> None:
     dest = tmp_path / "existing"
     before = populate_existing(dest)
-    error = _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    error = fail_create(dest)
     assert manifest(dest) == before
     if isinstance(error, OperationFailed):
         assert "Rolled back" in error.message
         assert "nothing else changed" in error.message
 
 
-@stages
 def test_failure_in_a_nested_new_destination_removes_what_it_made(
-    arrange: Arrange,
-    expected: type[BaseException],
-    detail: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    stub_bin: Path,
+    fail_create: FailCreate, tmp_path: Path
 ) -> None:
     before = manifest(tmp_path)
-    _run(arrange, monkeypatch, stub_bin, tmp_path / "a" / "b" / "svc", expected, detail)
+    fail_create(tmp_path / "a" / "b" / "svc")
     assert manifest(tmp_path) == before
+
+
+def _operators_repository(dest: Path, *paths: str) -> None:
+    """The operator's files in DEST, ``paths`` of them (all by default) in one commit."""
+    populate_existing(dest)
+    git(dest, "init", "-q")
+    git(dest, "add", *(paths or ("-A",)))
+    git(dest, "commit", "-qm", "mine")
 
 
 def test_failure_inside_an_existing_git_repository_keeps_its_history(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stub_bin: Path
 ) -> None:
     dest = tmp_path / "repo"
-    populate_existing(dest)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=dest, check=True)
-    subprocess.run(["git", "commit", "-qm", "mine"], cwd=dest, check=True)
+    _operators_repository(dest)
     before = manifest(dest)
     lock_fails(monkeypatch, stub_bin)
     with pytest.raises(OperationFailed):
@@ -258,42 +245,28 @@ def test_failed_commit_in_an_existing_repository_restores_its_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stub_bin: Path
 ) -> None:
     dest = tmp_path / "repo"
-    populate_existing(dest)
-    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
-    subprocess.run(["git", "add", "NOTES.md"], cwd=dest, check=True)
-    subprocess.run(["git", "commit", "-qm", "mine"], cwd=dest, check=True)
+    _operators_repository(dest, "NOTES.md")
     (dest / "data.bin").write_bytes(b"changed, staged")
-    subprocess.run(["git", "add", "data.bin"], cwd=dest, check=True)
-    status_before = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=dest, check=True, capture_output=True, text=True
-    ).stdout
+    git(dest, "add", "data.bin")
+    status_before = git(dest, "status", "--porcelain")
     index_before = (dest / ".git" / "index").read_bytes()
     files_before = {k: v for k, v in manifest(dest).items() if not k.startswith(".git")}
     _git_failing_commit(stub_bin)
     monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
-    monkeypatch.setenv("PATH", f"{stub_bin}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PATH", str(stub_bin), prepend=os.pathsep)
     with pytest.raises(OperationFailed, match="cannot lock ref"):
         create_project(name=NAME, stack=UV, destination=dest)
     assert {k: v for k, v in manifest(dest).items() if not k.startswith(".git")} == files_before
-    status_after = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=dest, check=True, capture_output=True, text=True
-    ).stdout
-    assert status_after == status_before
+    assert git(dest, "status", "--porcelain") == status_before
     assert (dest / ".git" / "index").read_bytes() == index_before
 
 
-@stages
 def test_failure_in_an_existing_empty_destination_keeps_it_empty(
-    arrange: Arrange,
-    expected: type[BaseException],
-    detail: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    stub_bin: Path,
+    fail_create: FailCreate, tmp_path: Path
 ) -> None:
     dest = tmp_path / "empty"
     dest.mkdir(mode=0o750)
     dest.chmod(0o750)
     before = manifest(tmp_path)
-    _run(arrange, monkeypatch, stub_bin, dest, expected, detail)
+    fail_create(dest)
     assert manifest(tmp_path) == before  # DEST itself stays, with its mode, and stays empty
