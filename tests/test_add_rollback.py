@@ -127,19 +127,21 @@ def plan(project: Path) -> add_module.AddResult:
     return add_entity(project=project, entity="product", fields=SPEC, dry_run=True)
 
 
-def failing_on_call(
-    original: Callable[..., Any],
+def fail_path_write(
+    patch: pytest.MonkeyPatch,
+    method: str,
     number: int,
     error: BaseException,
     *,
     partial: bool,
     within: Path,
-) -> Callable[..., Any]:
-    """``original`` failing on its ``number``-th call (0-based) for a path under ``within``.
+) -> None:
+    """``Path.<method>`` fails on its ``number``-th call (0-based) for a path under ``within``.
 
     With ``partial`` the failing call first writes half its data, as a full disk would.
     Writes elsewhere (ruff's scratch copies) pass through uncounted.
     """
+    original: Callable[..., Any] = getattr(Path, method)
     calls = {"n": 0}
 
     @functools.wraps(original)
@@ -154,7 +156,7 @@ def failing_on_call(
             raise error
         return original(self, data, *args, **kwargs)
 
-    return wrapper
+    patch.setattr(Path, method, wrapper)
 
 
 def assert_fails_and_restores(
@@ -186,18 +188,26 @@ def assert_add_still_works(project: Path) -> None:
 # --- every write point ----------------------------------------------------------------------
 
 
+def fail_each_write(
+    project: Path, monkeypatch: pytest.MonkeyPatch, method: str, count: int
+) -> list[BaseException]:
+    """Fail each of the first ``count`` calls of ``Path.<method>`` in turn, on a full disk.
+
+    Every failure must roll back to the state before the first; the errors, in order.
+    """
+    before = tree_state(project)
+    errors = []
+    for number in range(count):
+        with monkeypatch.context() as patch:
+            fail_path_write(patch, method, number, DISK_FULL, partial=True, within=project)
+            errors.append(assert_fails_and_restores(project, before, OperationFailed))
+    return errors
+
+
 def test_each_new_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     created = plan(project).created
     assert created, "the entity templates render no file"
-    before = tree_state(project)
-    for number in range(len(created)):
-        with monkeypatch.context() as patch:
-            patch.setattr(
-                Path,
-                "write_bytes",
-                failing_on_call(Path.write_bytes, number, DISK_FULL, partial=True, within=project),
-            )
-            error = assert_fails_and_restores(project, before, OperationFailed)
+    for error in fail_each_write(project, monkeypatch, "write_bytes", len(created)):
         assert "No space left on device" in str(error)
     assert_add_still_works(project)
 
@@ -205,15 +215,7 @@ def test_each_new_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPa
 def test_each_modified_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     modified = plan(project).modified
     assert len(modified) >= 4  # pyproject, registry, exports, table
-    before = tree_state(project)
-    for number in range(len(modified)):
-        with monkeypatch.context() as patch:
-            patch.setattr(
-                Path,
-                "write_text",
-                failing_on_call(Path.write_text, number, DISK_FULL, partial=True, within=project),
-            )
-            assert_fails_and_restores(project, before, OperationFailed)
+    fail_each_write(project, monkeypatch, "write_text", len(modified))
     assert_add_still_works(project)
 
 
@@ -235,37 +237,16 @@ def test_lint_step_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_ctrl_c_at_every_stage(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     planned = plan(project)
     before = tree_state(project)
-    stages: list[tuple[str, Callable[..., Any]]] = [
-        (
-            "write_bytes",
-            failing_on_call(
-                Path.write_bytes, 0, KeyboardInterrupt(), partial=False, within=project
-            ),
-        ),
-        (
-            "write_bytes",
-            failing_on_call(
-                Path.write_bytes,
-                len(planned.created) - 1,
-                KeyboardInterrupt(),
-                partial=True,
-                within=project,
-            ),
-        ),
-        (
-            "write_text",
-            failing_on_call(
-                Path.write_text,
-                len(planned.modified) - 1,
-                KeyboardInterrupt(),
-                partial=True,
-                within=project,
-            ),
-        ),
+    stages = [  # (method, failing call, half written)
+        ("write_bytes", 0, False),
+        ("write_bytes", len(planned.created) - 1, True),
+        ("write_text", len(planned.modified) - 1, True),
     ]
-    for name, replacement in stages:
+    for method, number, partial in stages:
         with monkeypatch.context() as patch:
-            patch.setattr(Path, name, replacement)
+            fail_path_write(
+                patch, method, number, KeyboardInterrupt(), partial=partial, within=project
+            )
             assert_fails_and_restores(project, before, KeyboardInterrupt)
 
     def interrupted(root: Path, paths: list[Path]) -> None:
@@ -403,11 +384,7 @@ def test_in_a_monorepo_a_failure_restores_the_whole_work_tree(
     before = tree_state(top)
     with pytest.raises(UsageError, match=r"OTHER\.md"):
         add_entity(project=monorepo, entity="product")  # dirty elsewhere in the repository
-    monkeypatch.setattr(
-        Path,
-        "write_text",
-        failing_on_call(Path.write_text, 1, DISK_FULL, partial=True, within=monorepo),
-    )
+    fail_path_write(monkeypatch, "write_text", 1, DISK_FULL, partial=True, within=monorepo)
     with pytest.raises(OperationFailed):
         run_add(monorepo)
     assert tree_state(top) == before
