@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import errno
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,34 +129,34 @@ def plan(project: Path) -> add_module.AddResult:
 
 def fail_path_write(
     patch: pytest.MonkeyPatch,
-    method: str,
     number: int,
     error: BaseException,
     *,
     partial: bool,
-    within: Path,
+    among: Collection[Path],
 ) -> None:
-    """``Path.<method>`` fails on its ``number``-th call (0-based) for a path under ``within``.
+    """``Path.write_bytes`` fails on its ``number``-th call (0-based) for one of ``among``.
 
     With ``partial`` the failing call first writes half its data, as a full disk would.
-    Writes elsewhere (ruff's scratch copies) pass through uncounted.
+    Writes of other paths (ruff's scratch copies) pass through uncounted.
     """
-    original: Callable[..., Any] = getattr(Path, method)
+    original = Path.write_bytes
+    counted = {path.absolute() for path in among}
     calls = {"n": 0}
 
     @functools.wraps(original)
-    def wrapper(self: Path, data: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self.absolute().is_relative_to(within):
-            return original(self, data, *args, **kwargs)
+    def wrapper(self: Path, data: bytes) -> int:
+        if self.absolute() not in counted:
+            return original(self, data)
         current = calls["n"]
         calls["n"] += 1
         if current == number:
             if partial:
-                original(self, data[: len(data) // 2], *args, **kwargs)
+                original(self, data[: len(data) // 2])
             raise error
-        return original(self, data, *args, **kwargs)
+        return original(self, data)
 
-    patch.setattr(Path, method, wrapper)
+    patch.setattr(Path, "write_bytes", wrapper)
 
 
 def assert_fails_and_restores(
@@ -189,17 +189,17 @@ def assert_add_still_works(project: Path) -> None:
 
 
 def fail_each_write(
-    project: Path, monkeypatch: pytest.MonkeyPatch, method: str, count: int
+    project: Path, monkeypatch: pytest.MonkeyPatch, paths: list[Path]
 ) -> list[BaseException]:
-    """Fail each of the first ``count`` calls of ``Path.<method>`` in turn, on a full disk.
+    """Fail the write of each of ``paths`` in turn, half-way through, on a full disk.
 
     Every failure must roll back to the state before the first; the errors, in order.
     """
     before = tree_state(project)
     errors = []
-    for number in range(count):
+    for number in range(len(paths)):
         with monkeypatch.context() as patch:
-            fail_path_write(patch, method, number, DISK_FULL, partial=True, within=project)
+            fail_path_write(patch, number, DISK_FULL, partial=True, among=paths)
             errors.append(assert_fails_and_restores(project, before, OperationFailed))
     return errors
 
@@ -207,7 +207,7 @@ def fail_each_write(
 def test_each_new_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     created = plan(project).created
     assert created, "the entity templates render no file"
-    for error in fail_each_write(project, monkeypatch, "write_bytes", len(created)):
+    for error in fail_each_write(project, monkeypatch, created):
         assert "No space left on device" in str(error)
     assert_add_still_works(project)
 
@@ -215,7 +215,7 @@ def test_each_new_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPa
 def test_each_modified_file_write_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     modified = plan(project).modified
     assert len(modified) >= 4  # pyproject, registry, exports, table
-    fail_each_write(project, monkeypatch, "write_text", len(modified))
+    fail_each_write(project, monkeypatch, modified)
     assert_add_still_works(project)
 
 
@@ -237,16 +237,14 @@ def test_lint_step_failing(project: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def test_ctrl_c_at_every_stage(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     planned = plan(project)
     before = tree_state(project)
-    stages = [  # (method, failing call, half written)
-        ("write_bytes", 0, False),
-        ("write_bytes", len(planned.created) - 1, True),
-        ("write_text", len(planned.modified) - 1, True),
+    stages = [  # (the files written, the failing one, half written)
+        (planned.created, 0, False),
+        (planned.created, len(planned.created) - 1, True),
+        (planned.modified, len(planned.modified) - 1, True),
     ]
-    for method, number, partial in stages:
+    for paths, number, partial in stages:
         with monkeypatch.context() as patch:
-            fail_path_write(
-                patch, method, number, KeyboardInterrupt(), partial=partial, within=project
-            )
+            fail_path_write(patch, number, KeyboardInterrupt(), partial=partial, among=paths)
             assert_fails_and_restores(project, before, KeyboardInterrupt)
 
     def interrupted(root: Path, paths: list[Path]) -> None:
@@ -384,7 +382,8 @@ def test_in_a_monorepo_a_failure_restores_the_whole_work_tree(
     before = tree_state(top)
     with pytest.raises(UsageError, match=r"OTHER\.md"):
         add_entity(project=monorepo, entity="product")  # dirty elsewhere in the repository
-    fail_path_write(monkeypatch, "write_text", 1, DISK_FULL, partial=True, within=monorepo)
+    modified = plan(monorepo).modified
+    fail_path_write(monkeypatch, 1, DISK_FULL, partial=True, among=modified)
     with pytest.raises(OperationFailed):
         run_add(monorepo)
     assert tree_state(top) == before
