@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ProjectFactory, tree_state
-from tests.helpers import CONSOLE_SCRIPT, git, manifest
+from tests.helpers import CONSOLE_SCRIPT, assert_usage_error, git, manifest, run_program
 
 
 @dataclass
@@ -76,7 +75,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         lock_path.write_text("# fake lock\n")
         return lock_path
 
-    package_managers.lock = fake_lock  # type: ignore[assignment]
+    package_managers.lock = fake_lock
     try:
         for name, git_repo in (("project", True), ("nogit", False)):
             create_project(
@@ -88,7 +87,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for name in ("broken_toml", "bad_design", "escaping_path", "not_a_table", "has_product"):
             shutil.copytree(root / "nogit", root / name)
     finally:
-        package_managers.lock = real_lock  # type: ignore[assignment]
+        package_managers.lock = real_lock
         os.environ.clear()
         os.environ.update(environment)
     _edit_pyproject(root / "broken_toml", lambda text: text + "\n[tool.robyn-config\n")
@@ -152,6 +151,11 @@ def case(
     return Case(id, args, fragment, cwd, tuple((env or {}).items()), bare_path, dirty)
 
 
+def fields_case(id: str, fields: str, fragment: str) -> Case:
+    """``add product`` into the project with a bad ``--fields`` specification."""
+    return case(id, "add", "product", "{project}", "--fields", fields, fragment=fragment)
+
+
 CASES = [
     # create: names, choices, destinations, options, tools
     case("create-empty-name", "create", "", fragment="name"),
@@ -186,29 +190,13 @@ CASES = [
     case("add-too-long", "add", "x" * 41, "{project}", fragment="x" * 41),
     case("add-sql", "add", "p; DROP TABLE x", "{project}", fragment="DROP TABLE"),
     case("add-path-traversal", "add", "../../etc", "{project}", fragment="../../etc"),
-    case("add-field-type", "add", "product", "{project}", "--fields", "p:money", fragment="money"),
-    case("add-field-no-type", "add", "product", "{project}", "--fields", "price", fragment="price"),
-    case(
-        "add-field-twice",
-        "add",
-        "product",
-        "{project}",
-        "--fields",
-        "a:int a:str",
-        fragment="'a'",
-    ),
-    case("add-field-keyword", "add", "product", "{project}", "--fields", "def:str", fragment="def"),
-    case("add-field-id", "add", "product", "{project}", "--fields", "id:int", fragment="id"),
-    case(
-        "add-field-reserved",
-        "add",
-        "product",
-        "{project}",
-        "--fields",
-        "fields:str",
-        fragment="fields",
-    ),
-    case("add-fields-empty", "add", "product", "{project}", "--fields", "   ", fragment="field"),
+    fields_case("add-field-type", "p:money", "money"),
+    fields_case("add-field-no-type", "price", "price"),
+    fields_case("add-field-twice", "a:int a:str", "'a'"),
+    fields_case("add-field-keyword", "def:str", "def"),
+    fields_case("add-field-id", "id:int", "id"),
+    fields_case("add-field-reserved", "fields:str", "fields"),
+    fields_case("add-fields-empty", "   ", "field"),
     case("add-missing-project", "add", "product", "{missing}", fragment="no-such-dir"),
     case("add-project-is-file", "add", "product", "{a_file}", fragment="a_file"),
     case("add-not-a-project", "add", "product", "{plain}", fragment="pyproject.toml"),
@@ -324,21 +312,14 @@ def test_bad_input_is_one_sentence_exit_2_and_changes_nothing(
     if bad.bare_path:
         env["PATH"] = world.bare_path
     before = world.state()
-    completed = subprocess.run(
-        [str(CONSOLE_SCRIPT), *(world.fill(argument) for argument in bad.args)],
+    completed = run_program(
+        CONSOLE_SCRIPT,
+        *(world.fill(argument) for argument in bad.args),
         cwd=world.places.get(bad.cwd, world.root),
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
     )
-    output = completed.stdout + completed.stderr
-    assert completed.returncode == 2, output
-    assert "Traceback" not in output
-    lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1, completed.stderr
-    assert world.fill(bad.fragment) in lines[0] or bad.fragment in lines[0], lines[0]
+    line = assert_usage_error(completed)
+    assert world.fill(bad.fragment) in line or bad.fragment in line, line
     assert world.state() == before
     if bad.dirty:
         assert git(world.places["project"], "status", "--porcelain") == " M README.md\n"
@@ -350,12 +331,8 @@ def test_create_in_an_unwritable_directory(tmp_path: Path, cli_env: dict[str, st
     locked.mkdir()
     locked.chmod(0o555)
     try:
-        completed = subprocess.run(
-            [str(CONSOLE_SCRIPT), "create", "demo", str(locked / "demo")],
-            capture_output=True,
-            text=True,
-            env=cli_env,
-            timeout=120,
+        completed = run_program(
+            CONSOLE_SCRIPT, "create", "demo", str(locked / "demo"), cwd=tmp_path, env=cli_env
         )
         assert completed.returncode == 2
         assert "not writable" in completed.stderr
@@ -375,12 +352,8 @@ def test_add_into_a_project_whose_files_cannot_be_written_rolls_back(
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "obstacle")
     before = tree_state(project)
-    completed = subprocess.run(
-        [str(CONSOLE_SCRIPT), "add", "product", str(project)],
-        capture_output=True,
-        text=True,
-        env=cli_env,
-        timeout=120,
+    completed = run_program(
+        CONSOLE_SCRIPT, "add", "product", str(project), cwd=project.parent, env=cli_env
     )
     assert completed.returncode in {1, 2}, completed.stdout + completed.stderr
     assert "Traceback" not in completed.stderr
