@@ -15,8 +15,8 @@ from invoke.exceptions import Exit
 from scaffold import add as add_module
 from scaffold import commands
 from tests.conftest import ProjectFactory, tree_state
-from tests.helpers import CONSOLE_SCRIPT, PYTHON, git
-from tests.test_cli import assert_usage_error, run
+from tests.helpers import CONSOLE_SCRIPT, PYTHON, assert_exit, assert_usage_error, git, run_program
+from tests.test_cli import run
 
 SPEC = "name:str price:decimal in_stock:bool"
 
@@ -335,17 +335,7 @@ def test_create_then_add_with_real_uv_and_run_the_entity_tests(
     tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     def ok(*args: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-        completed = subprocess.run(
-            list(args),
-            cwd=cwd,
-            env=cli_env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-        assert completed.returncode == 0, f"{args}\n{completed.stdout}\n{completed.stderr}"
-        return completed
+        return assert_exit(run_program(*args, cwd=cwd, env=cli_env, timeout=timeout))
 
     ok(str(CONSOLE_SCRIPT), "create", "shop", cwd=tmp_path)
     project = tmp_path / "shop"

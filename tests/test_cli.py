@@ -25,7 +25,7 @@ from tests.helpers import (
     run_program,
 )
 
-__all__ = ["assert_usage_error", "run"]  # used by the other console-script tests
+__all__ = ["run"]  # used by the other console-script tests
 
 
 def run(
@@ -223,6 +223,13 @@ def test_invoke_from_checkout_without_dest(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     _assert_dry_run_output(completed.stdout, REPO_ROOT / name)
     assert not (REPO_ROOT / name).exists()
+
+
+def test_invoke_flag_without_value_is_a_usage_error(tmp_path: Path) -> None:
+    # invoke's own Program parses here (not robyn-config's): tasks.py makes it exit 2 too.
+    completed = run("create", "demo", "--index-url", cwd=REPO_ROOT, program=(str(INVOKE),))
+    assert_usage_error(completed, "--index-url", "needs a value")
+    assert not (REPO_ROOT / "demo").exists()
 
 
 def test_invoke_usage_error(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from scaffold.recovery import CRASH_POINT_VARIABLE, OUTSIDE_GIT_NAME, journal_path
 from tests.conftest import ProjectFactory, tree_state
-from tests.helpers import CONSOLE_SCRIPT, git
+from tests.helpers import CONSOLE_SCRIPT, git, run_program
 
 CHECKPOINTS = ["add:journal-written", "add:file-created", "add:file-modified", "add:linted"]
 # The command run after the crash: each must restore first, whatever its own job is.
@@ -37,15 +37,7 @@ def console(
     environment = dict(env)
     if crash_at:
         environment[CRASH_POINT_VARIABLE] = crash_at
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_program(CONSOLE_SCRIPT, *args, cwd=cwd, env=environment, timeout=180)
 
 
 def operator_work(project: Path) -> None:
