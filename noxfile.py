@@ -382,7 +382,10 @@ class CellWorkflow:
         git = ["git", "-C", str(self.project)]
         self.session.run(*git, "add", "-A", external=True)
         identity = ["-c", "user.name=matrix", "-c", "user.email=matrix@localhost"]
-        self.session.run(*git, *identity, "commit", "-q", "-m", message, external=True)
+        # Empty after the SQLAlchemy bootstrap: Alembic writes no revision without tables.
+        self.session.run(
+            *git, *identity, "commit", "-q", "--allow-empty", "-m", message, external=True
+        )
 
     def add(self, entity: str, fields: str) -> None:
         command = ["robyn-config", "add", entity, str(self.project)]
