@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -78,6 +79,15 @@ def by_path(files: Iterable[RenderedFile]) -> Mapping[str, RenderedFile]:
 
 def text_of(files: Mapping[str, RenderedFile], path: str) -> str:
     return files[path].content.decode("utf-8")
+
+
+def sigint_as_default() -> None:
+    """A ``preexec_fn``: the child takes SIGINT (Ctrl-C) by default, whatever it inherited.
+
+    A shell without job control starts background commands with SIGINT ignored and children
+    inherit that, so a Ctrl-C test would otherwise depend on how its runner was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_program(

@@ -23,6 +23,7 @@ from tests.helpers import (
     manifest,
     populate_existing,
     run_program,
+    sigint_as_default,
 )
 
 __all__ = ["run"]  # used by the other console-script tests
@@ -268,6 +269,7 @@ def test_ctrl_c_during_lock_exits_130_and_rolls_back(tmp_path: Path, stub_bin: P
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_default,
     )
     try:
         deadline = time.monotonic() + 30

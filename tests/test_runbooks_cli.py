@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT
+from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, sigint_as_default
 
 
 def cli(
@@ -141,6 +141,7 @@ def test_ctrl_c_exits_130_and_stops_the_step(tmp_path: Path, own_runbooks: dict[
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=sigint_as_default,
     )
     assert process.stdout is not None
     assert "[1/1] Sleep" in process.stdout.readline()
