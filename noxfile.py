@@ -62,6 +62,9 @@ def install_toolkit(session: nox.Session) -> None:
         "uv",
         "sync",
         "--frozen",
+        # Compiled once here, as pip does for an installed wheel: every console-script run
+        # would otherwise compile the dependencies (PYTHONDONTWRITEBYTECODE=1 on these machines).
+        "--compile-bytecode",
         f"--python={session.virtualenv.location}",
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
     )
