@@ -26,9 +26,9 @@ import nox
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from scaffold.entities import parse_entity_name, parse_fields
-from scaffold.entity_blueprint import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
+from scaffold.generation.entity import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
 from scaffold.matrix import STACKS, Orm, PackageManager, Stack
+from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.pg import PostgresServer, running_postgres
 
 nox.options.default_venv_backend = "uv"

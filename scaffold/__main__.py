@@ -1,5 +1,5 @@
 """`python -m scaffold` runs the same program as the `robyn-config` console script."""
 
-from scaffold.program import program
+from scaffold.cli.program import program
 
 program.run(["robyn-config", *__import__("sys").argv[1:]])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scaffold import package_managers
 from scaffold.matrix import PackageManager, Stack
+from scaffold.tools import package_managers
 
 _IDENTITY_VARIABLES = (
     "GIT_AUTHOR_NAME",
@@ -113,7 +113,7 @@ def new_project(tmp_path: Path, lock_calls: list[tuple[Path, PackageManager]]) -
     Keyword arguments: ``git`` (default True: a repository with the initial commit),
     ``destination`` (default ``tmp_path / <cell id>``) and ``name`` (default ``demo``).
     """
-    from scaffold.create import create_project
+    from scaffold.operations.create import create_project
 
     def make(
         stack_id: str = "ddd-sqlalchemy-uv",

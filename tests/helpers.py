@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path, PurePosixPath
 
-from scaffold.render import RenderedFile
+from scaffold.generation.render import RenderedFile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The scripts directory of the environment running the tests (the project's dev venv).

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.add import AddResult, add_entity
-from scaffold.entity_blueprint import module_path
 from scaffold.errors import OperationFailed, UsageError
+from scaffold.generation.entity import module_path
 from scaffold.matrix import Design
-from scaffold.project_config import load_project
+from scaffold.operations.add import AddResult, add_entity
+from scaffold.project.config import load_project
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import RUFF, git
 

@@ -12,8 +12,8 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from scaffold import add as add_module
-from scaffold import commands
+from scaffold.cli import tasks as commands
+from scaffold.operations import add as add_module
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import CONSOLE_SCRIPT, PYTHON, assert_exit, assert_usage_error, git, run_program
 from tests.test_cli import run

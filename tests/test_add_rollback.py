@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from scaffold import add as add_module
-from scaffold import git_safety, lint
-from scaffold.add import add_entity
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.source_edits import (
+from scaffold.operations import add as add_module
+from scaffold.operations.add import add_entity
+from scaffold.safety import git_safety
+from scaffold.sources import tidy as lint
+from scaffold.sources.edits import (
     AppendClass,
     EnsureAllEntry,
     EnsureImport,

@@ -10,10 +10,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffold import blueprint
-from scaffold.create import create_project
 from scaffold.errors import UsageError
+from scaffold.generation import project as blueprint
 from scaffold.matrix import STACKS, PackageManager, Stack
+from scaffold.operations.create import create_project
 from scaffold.reporting import FileStatus
 from tests.helpers import git, manifest, populate_existing
 
@@ -101,7 +101,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, existing: bool, monkeypatch) -> 
     def no_lock(*args: object) -> None:
         raise AssertionError("a dry run must not lock")
 
-    monkeypatch.setattr("scaffold.package_managers.lock", no_lock)
+    monkeypatch.setattr("scaffold.tools.package_managers.lock", no_lock)
     dest = tmp_path / "dest"
     if existing:
         populate_existing(dest)

@@ -14,10 +14,10 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from scaffold import commands
-from scaffold import migrations as migrations_module
-from scaffold.doctor import DoctorResult, run_doctor
+from scaffold.cli import tasks as commands
 from scaffold.errors import UsageError
+from scaffold.operations import migrations as migrations_module
+from scaffold.operations.doctor import DoctorResult, run_doctor
 from tests.conftest import ProjectFactory, tree_state
 
 
@@ -99,7 +99,7 @@ def test_a_fresh_project_is_all_ok(new_project: ProjectFactory) -> None:
 
 
 def test_a_project_after_add_is_all_ok(new_project: ProjectFactory) -> None:
-    from scaffold.add import add_entity
+    from scaffold.operations.add import add_entity
 
     project = installed(new_project("mvc-sqlalchemy-uv"))
     add_entity(project=project, entity="order-item")
@@ -175,7 +175,7 @@ def test_a_registered_module_that_is_missing(new_project: ProjectFactory) -> Non
 
 
 def test_an_imported_but_unregistered_entity(new_project: ProjectFactory) -> None:
-    from scaffold.add import add_entity
+    from scaffold.operations.add import add_entity
 
     project = installed(new_project("ddd-sqlalchemy-uv"))
     add_entity(project=project, entity="product")
@@ -301,7 +301,7 @@ def test_doctor_task_prints_one_line_per_check_and_exits_1(
 ) -> None:
     project = installed(new_project("ddd-sqlalchemy-uv"))
     monkeypatch.setattr(migrations_module, "run_subprocess", ToolFake())
-    from scaffold import doctor as doctor_module
+    from scaffold.operations import doctor as doctor_module
 
     monkeypatch.setattr(doctor_module, "run_subprocess", ToolFake())
     commands.doctor(Context(), str(project))

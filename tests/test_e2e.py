@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scaffold import blueprint
+from scaffold.generation import project as blueprint
 from scaffold.matrix import Stack
 from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, assert_exit, git, run_program
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scaffold.entities import (
+from scaffold.errors import UsageError
+from scaffold.project.entities import (
     DEFAULT_FIELDS,
     EntityName,
     Field,
@@ -12,7 +13,6 @@ from scaffold.entities import (
     parse_entity_name,
     parse_fields,
 )
-from scaffold.errors import UsageError
 
 ALL_TYPES = "str text int float decimal bool date datetime uuid json"
 

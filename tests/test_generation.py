@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 import scaffold
-from scaffold import blueprint
+from scaffold.generation import project as blueprint
+from scaffold.generation.render import RenderedFile
 from scaffold.matrix import STACKS, Design, Orm, PackageManager, Stack
-from scaffold.render import RenderedFile
 from tests.helpers import RUFF, git, write_tree
 
 NAME = "demo-service"

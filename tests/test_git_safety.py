@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scaffold.errors import UsageError
-from scaffold.git_safety import dirty_paths, git_root, refuse_dirty, take_snapshot
+from scaffold.safety.git_safety import dirty_paths, git_root, refuse_dirty, take_snapshot
 from tests.conftest import tree_state
 from tests.helpers import git
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scaffold.filesystem import Journal
+from scaffold.safety.filesystem import Journal
 from tests.helpers import manifest, populate_existing
 
 

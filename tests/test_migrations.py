@@ -16,10 +16,10 @@ import pytest
 from invoke.context import Context
 from invoke.exceptions import Exit
 
-from scaffold import commands
-from scaffold import migrations as migrations_module
+from scaffold.cli import tasks as commands
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.migrations import database_target, make_migration, migrate
+from scaffold.operations import migrations as migrations_module
+from scaffold.operations.migrations import database_target, make_migration, migrate
 from tests.conftest import ProjectFactory
 from tests.helpers import assert_usage_error, manifest
 from tests.test_cli import run

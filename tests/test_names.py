@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scaffold.errors import UsageError
-from scaffold.names import validate_project_name
+from scaffold.project.names import validate_project_name
 
 
 @pytest.mark.parametrize(

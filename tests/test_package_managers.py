@@ -9,7 +9,7 @@ import pytest
 
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import PackageManager
-from scaffold.package_managers import lock, require_manager
+from scaffold.tools.package_managers import lock, require_manager
 from tests.conftest import make_executable
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from scaffold.create import _plan
-from scaffold.render import RenderedFile
+from scaffold.generation.render import RenderedFile
+from scaffold.operations.create import _plan
 from scaffold.reporting import FileStatus
 
 

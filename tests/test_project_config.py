@@ -10,7 +10,7 @@ import pytest
 
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager
-from scaffold.project_config import DEFAULT_ADD_PATHS, load_project
+from scaffold.project.config import DEFAULT_ADD_PATHS, load_project
 from tests.conftest import ProjectFactory
 
 

@@ -7,8 +7,8 @@ from pathlib import Path, PurePosixPath
 import jinja2
 import pytest
 
+from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import STACKS
-from scaffold.render import layers_for, render_layers, template_root
 
 
 def _file(root: Path, relative: str, content: str | bytes, mode: int | None = None) -> Path:

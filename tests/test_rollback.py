@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from scaffold import blueprint, gitops, package_managers
-from scaffold.create import create_project
 from scaffold.errors import OperationFailed
-from scaffold.filesystem import Journal
+from scaffold.generation import project as blueprint
 from scaffold.matrix import PackageManager, Stack
+from scaffold.operations.create import create_project
+from scaffold.safety.filesystem import Journal
+from scaffold.tools import git as gitops
+from scaffold.tools import package_managers
 from tests.conftest import make_executable
 from tests.helpers import git, manifest, populate_existing
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.console import ConsoleReporter
+from scaffold.cli.console import ConsoleReporter
 from scaffold.errors import UsageError
-from scaffold.runbook_runner import (
+from scaffold.operations.runbook_runner import (
     RunbookInterrupted,
     RunResult,
     StepFailed,
     StepStatus,
     run_runbook,
 )
-from scaffold.runbooks import (
+from scaffold.operations.runbooks import (
     Runbook,
     RunbookFormatError,
     load_all,

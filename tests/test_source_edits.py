@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from scaffold.source_edits import (
+from scaffold.sources.edits import (
     AppendClass,
     EnsureAllEntry,
     EnsureImport,

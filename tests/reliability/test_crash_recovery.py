@@ -1,7 +1,7 @@
 """`add` killed with SIGKILL half-way: the next command (any of them) restores the tree.
 
 ``ROBYN_CONFIG_CRASH_AT`` makes the console script kill itself at a named checkpoint of add
-(``scaffold.recovery.checkpoint``): after the journal is written, after the first new file,
+(``scaffold.safety.recovery.checkpoint``): after the journal is written, after the first new file,
 after the first modified file, after lint. A timed kill from outside covers whatever point the
 process happens to be at.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from scaffold.recovery import CRASH_POINT_VARIABLE, OUTSIDE_GIT_NAME, journal_path
+from scaffold.safety.recovery import CRASH_POINT_VARIABLE, OUTSIDE_GIT_NAME, journal_path
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import CONSOLE_SCRIPT, git, run_program
 

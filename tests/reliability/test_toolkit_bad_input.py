@@ -54,9 +54,9 @@ def _edit_pyproject(project: Path, edit: Callable[[str], str]) -> None:
 @pytest.fixture(scope="module")
 def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built once per module (create runs in-process with a fake lock), copied per test."""
-    from scaffold import package_managers
-    from scaffold.create import create_project
     from scaffold.matrix import Stack
+    from scaffold.operations.create import create_project
+    from scaffold.tools import package_managers
 
     root = tmp_path_factory.mktemp("world")
     environment = dict(os.environ)

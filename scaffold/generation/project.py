@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from scaffold import __version__
+from scaffold.generation.render import RenderedFile, layers_for, render_layers, template_root
 from scaffold.matrix import Stack
-from scaffold.render import RenderedFile, layers_for, render_layers, template_root
 
 __all__ = ["PYTHON_VERSION", "project_context", "project_files"]
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import OperationFailed
-from scaffold.git_safety import Snapshot
+from scaffold.safety.git_safety import Snapshot
 
 __all__ = [
     "CRASH_POINT_VARIABLE",

@@ -1,6 +1,6 @@
 """The `runbook` task collection: ``runbook list | show NAME | run NAME ...``.
 
-`scaffold.program` lets operators type ``runbook list`` for invoke's ``runbook.list``.
+`scaffold.cli.program` lets operators type ``runbook list`` for invoke's ``runbook.list``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from scaffold.console import ConsoleReporter
-from scaffold.edge import edge
+from scaffold.cli.console import ConsoleReporter
+from scaffold.cli.edge import edge
 from scaffold.errors import UsageError
 
 __all__ = ["runbook_collection"]
@@ -39,7 +39,7 @@ def _step_number(value: str) -> int:
 @_edge
 def list_(c: Context) -> None:
     """List the runbooks: name and title."""
-    from scaffold.runbooks import load_all
+    from scaffold.operations.runbooks import load_all
 
     runbooks = load_all()
     width = max((len(runbook.name) for runbook in runbooks), default=0)
@@ -51,7 +51,7 @@ def list_(c: Context) -> None:
 @_edge
 def show(c: Context, name: str) -> None:
     """Show a runbook (rendered on a terminal, its Markdown otherwise)."""
-    from scaffold.runbooks import load_runbook
+    from scaffold.operations.runbooks import load_runbook
 
     runbook = load_runbook(_name(name))
     if sys.stdout.isatty():
@@ -79,8 +79,8 @@ def run(
     c: Context, name: str, project: str = ".", from_step: str = "1", dry_run: bool = False
 ) -> None:
     """Run a runbook's steps in order; stop at the first failing step."""
-    from scaffold.runbook_runner import StepStatus, run_runbook
-    from scaffold.runbooks import load_runbook
+    from scaffold.operations.runbook_runner import StepStatus, run_runbook
+    from scaffold.operations.runbooks import load_runbook
 
     runbook = load_runbook(_name(name))
     reporter = ConsoleReporter()

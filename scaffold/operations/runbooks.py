@@ -139,7 +139,7 @@ def _directory() -> Traversable:
     packaged = files("scaffold").joinpath("runbooks_data")
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "runbooks"
+    return Path(__file__).resolve().parents[2] / "runbooks"
 
 
 def _files() -> dict[str, Traversable]:

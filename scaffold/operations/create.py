@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from scaffold import blueprint, gitops, package_managers
 from scaffold.errors import OperationFailed, ScaffoldError, UsageError
-from scaffold.filesystem import Journal
+from scaffold.generation import project as blueprint
+from scaffold.generation.render import RenderedFile
 from scaffold.matrix import Stack
-from scaffold.names import validate_project_name
-from scaffold.render import RenderedFile
+from scaffold.project.names import validate_project_name
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
+from scaffold.safety.filesystem import Journal
+from scaffold.tools import git as gitops
+from scaffold.tools import package_managers
 
 __all__ = ["CreateResult", "PlannedFile", "create_project"]
 

@@ -7,15 +7,16 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from scaffold import lint, recovery
-from scaffold.entities import EntityName, Field, parse_entity_name, parse_fields
-from scaffold.entity_blueprint import module_path, render_entity
 from scaffold.errors import OperationFailed, ScaffoldError, UsageError
-from scaffold.git_safety import git_root, refuse_dirty, take_snapshot
+from scaffold.generation.entity import module_path, render_entity
 from scaffold.matrix import Design
-from scaffold.project_config import ProjectConfig, load_project
+from scaffold.project.config import ProjectConfig, load_project
+from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
-from scaffold.source_edits import (
+from scaffold.safety import recovery
+from scaffold.safety.git_safety import git_root, refuse_dirty, take_snapshot
+from scaffold.sources import tidy as lint
+from scaffold.sources.edits import (
     EnsureAllEntry,
     EnsureImport,
     EnsureRegisterCall,

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffold.entities import EntityName, Field, FieldType
+from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
-from scaffold.project_config import ProjectConfig
-from scaffold.render import layers_for, render_layers, template_root
+from scaffold.project.config import ProjectConfig
+from scaffold.project.entities import EntityName, Field, FieldType
 
 __all__ = ["EntityFiles", "entity_context", "module_path", "render_entity"]
 

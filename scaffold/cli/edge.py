@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from invoke.exceptions import Exit
 
 from scaffold.errors import ScaffoldError
-from scaffold.recovery import recover_for
+from scaffold.safety.recovery import recover_for
 
 __all__ = ["INTERRUPTED", "edge"]
 

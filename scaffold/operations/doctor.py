@@ -19,10 +19,9 @@ from typing import Any
 import tomlkit
 import tomlkit.exceptions
 
-from scaffold import package_managers
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, parse_choice
-from scaffold.migrations import (
+from scaffold.operations.migrations import (
     AERICH_VERSIONS,
     NO_CHANGES,
     Runner,
@@ -30,8 +29,9 @@ from scaffold.migrations import (
     run_subprocess,
     tool_command,
 )
-from scaffold.project_config import ProjectConfig, load_project
+from scaffold.project.config import ProjectConfig, load_project
 from scaffold.reporting import Reporter, SilentReporter
+from scaffold.tools import package_managers
 
 __all__ = ["Check", "DoctorResult", "run_doctor"]
 

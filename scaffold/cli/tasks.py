@@ -1,7 +1,7 @@
 """The task namespace shared by the `robyn-config` console script and `invoke` in a checkout.
 
 Tasks only parse options, call one engine function and report; errors become exit codes in
-one place, `scaffold.edge`.
+one place, `scaffold.cli.edge`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from scaffold.cli_parsing import optional_positionals
-from scaffold.console import ConsoleReporter
-from scaffold.edge import edge
-from scaffold.entities import FieldType
+from scaffold.cli.console import ConsoleReporter
+from scaffold.cli.edge import edge
+from scaffold.cli.parsing import optional_positionals
+from scaffold.cli.runbook_tasks import runbook_collection
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
-from scaffold.runbook_tasks import runbook_collection
+from scaffold.project.entities import FieldType
 
 if TYPE_CHECKING:
-    from scaffold.create import CreateResult
+    from scaffold.operations.create import CreateResult
 
 __all__ = ["namespace"]
 
@@ -69,7 +69,7 @@ def create(
 ) -> None:
     """Create a new Robyn service for one cell of the stack matrix."""
     # Each task imports its engine when it runs: every command starts only as slow as it must.
-    from scaffold.create import create_project
+    from scaffold.operations.create import create_project
 
     stack = Stack(
         parse_choice(Design, design, "--design"),
@@ -138,7 +138,7 @@ def add(
     reporter = ConsoleReporter()
     if dry_run:
         reporter.note("Dry run: nothing will be written.")
-    from scaffold.add import add_entity
+    from scaffold.operations.add import add_entity
 
     result = add_entity(
         project=Path(directory),
@@ -171,7 +171,7 @@ def add(
 @_edge
 def makemigration(c: Context, project: str | None = None, message: str | None = None) -> None:
     """Generate the next migration from the models (Alembic or Aerich), like the Makefile."""
-    from scaffold.migrations import NO_CHANGES, make_migration
+    from scaffold.operations.migrations import NO_CHANGES, make_migration
 
     directory = _positional(project, "a PROJECT") or "."
     reporter = ConsoleReporter()
@@ -193,7 +193,7 @@ def makemigration(c: Context, project: str | None = None, message: str | None = 
 @_edge
 def migrate(c: Context, project: str | None = None) -> None:
     """Apply the migrations to the project's DATABASE_URL (Alembic or Aerich)."""
-    from scaffold.migrations import migrate as apply_migrations
+    from scaffold.operations.migrations import migrate as apply_migrations
 
     directory = _positional(project, "a PROJECT") or "."
     reporter = ConsoleReporter()
@@ -215,7 +215,7 @@ def migrate(c: Context, project: str | None = None) -> None:
 @_edge
 def doctor(c: Context, project: str | None = None) -> None:
     """Check a service against the create baseline and what add keeps true; exit 1 on problems."""
-    from scaffold.doctor import run_doctor
+    from scaffold.operations.doctor import run_doctor
 
     directory = _positional(project, "a PROJECT") or "."
     reporter = ConsoleReporter()

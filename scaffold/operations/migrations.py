@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
-from scaffold import package_managers
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Orm, PackageManager
-from scaffold.project_config import ProjectConfig, load_project
+from scaffold.project.config import ProjectConfig, load_project
 from scaffold.reporting import Reporter, SilentReporter
+from scaffold.tools import package_managers
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

@@ -10,7 +10,7 @@ from invoke.exceptions import Exit, ParseError
 from invoke.program import Program
 
 from scaffold import __version__
-from scaffold.commands import namespace
+from scaffold.cli.tasks import namespace
 
 __all__ = ["main", "program", "report_task_usage_errors"]
 

@@ -24,9 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from scaffold.errors import OperationFailed, ScaffoldError, UsageError
-from scaffold.package_managers import project_tool_environment
+from scaffold.operations.runbooks import Runbook, Step
 from scaffold.reporting import Reporter
-from scaffold.runbooks import Runbook, Step
+from scaffold.tools.package_managers import project_tool_environment
 
 __all__ = [
     "RunResult",

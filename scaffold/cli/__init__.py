@@ -1,0 +1,1 @@
+"""The command-line edge: console script, tasks, invoke parser patches, console reporter."""

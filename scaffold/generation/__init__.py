@@ -1,0 +1,1 @@
+"""Generation: overlay rendering of templates and the render contexts of projects and entities."""

@@ -1,0 +1,1 @@
+"""What the toolkit knows of a generated project: its settings, names and entity specs."""

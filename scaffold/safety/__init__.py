@@ -1,0 +1,1 @@
+"""Safety: the one transaction every writing command goes through, and its crash journal."""

@@ -1,0 +1,1 @@
+"""Tools the toolkit drives: git, the package managers, subprocess plumbing."""
