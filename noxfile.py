@@ -10,11 +10,9 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -29,7 +27,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from scaffold.generation.entity import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
 from scaffold.matrix import STACKS, Orm, PackageManager, Stack
 from scaffold.project.entities import parse_entity_name, parse_fields
-from tests.pg import PostgresServer, running_postgres
+from tests.support.index import index_url
+from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.processes import free_port, group_alive, wait_for_status, wait_group_gone
 
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = True
@@ -235,7 +235,8 @@ def runbook(session: nox.Session) -> None:
 def reliability(session: nox.Session) -> None:
     """The generated service (one uv project per design x ORM, SQLite) under 30 s of load at
     64 connections, SIGTERM during load, hypothesis fuzzing and hostile requests."""
-    from tests.reliability.service_kit import CELLS, PROJECTS_VARIABLE, ensure_wrk, prepare_project
+    from tests.reliability.service_kit import CELLS, PROJECTS_VARIABLE, prepare_project
+    from tests.support.wrk import ensure_wrk
 
     install_toolkit(session)
     session.install("hypothesis")
@@ -261,8 +262,8 @@ def bench(session: nox.Session) -> None:
     log: matrix wall times; default bench-results/ci-run.log, which .ci/run writes),
     ``--quick`` (one cell, SQLite only). Installs wrk and PostgreSQL when they are missing.
     """
-    from tests.pg import ensure_bin_dir
-    from tests.reliability.service_kit import ensure_wrk
+    from tests.support.postgres import ensure_bin_dir
+    from tests.support.wrk import ensure_wrk
 
     install_toolkit(session)
     session.log(f"wrk: {ensure_wrk()}")
@@ -274,22 +275,6 @@ def bench(session: nox.Session) -> None:
     if "--ci-log" not in arguments and CI_LOG.is_file():
         arguments += ["--ci-log", str(CI_LOG)]
     session.run("python", "tests/bench/run_bench.py", str(out), "--toolkit", toolkit, *arguments)
-
-
-def index_url() -> str:
-    """The package index this machine reaches, derived at run time (never written down).
-
-    Asked of the base interpreter's pip: uv-made environments carry no pip.
-    """
-    base_python = Path(sys.base_prefix) / "bin" / "python3"
-    code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-    return subprocess.check_output([str(base_python), "-c", code], text=True).strip()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class CellWorkflow:
@@ -526,37 +511,3 @@ class EntityApi:
         self.expect("delete", 204, "DELETE", item)
         self.expect("get deleted", 404, "GET", item)
         self.expect("delete missing", 404, "DELETE", item)
-
-
-def wait_for_status(url: str, server: subprocess.Popen[bytes], timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with status {server.returncode} before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return int(error.code)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def wait_group_gone(server: subprocess.Popen[bytes], timeout: float) -> float | None:
-    """Seconds until every process of the server's group exited, or None on timeout."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        server.poll()  # reap the leader so it does not linger as a zombie
-        if not group_alive(server.pid):
-            return time.monotonic() - started
-        time.sleep(0.05)
-    return None

@@ -15,6 +15,7 @@ import pytest
 from scaffold.generation import project as blueprint
 from scaffold.matrix import Stack
 from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, assert_exit, git, run_program
+from tests.support.index import index_url
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +38,6 @@ def files_on_disk(root: Path) -> set[str]:
         for p in root.rglob("*")
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
-
-
-def pypi_simple_url() -> str:
-    # Derived at run time: no registry host name is written in this repository.
-    from pip._internal.models.index import PyPI
-
-    return str(PyPI.simple_url)
 
 
 def assert_committed_once(dest: Path, expected_files: set[str]) -> None:
@@ -71,7 +65,7 @@ def test_create_uv_cell(tmp_path: Path, cli_env: dict[str, str]) -> None:
 
 
 def test_create_poetry_cell_with_index_url(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    url = pypi_simple_url()
+    url = index_url()
     dest = tmp_path / "svc"
     ok(
         CONSOLE_SCRIPT,
@@ -184,7 +178,7 @@ def test_wheel_ships_the_templates(tmp_path: Path, cli_env: dict[str, str]) -> N
 
 
 def test_uv_cell_with_index_url_locks_from_it(tmp_path: Path, cli_env: dict[str, str]) -> None:
-    url = pypi_simple_url()
+    url = index_url()
     completed = ok(
         CONSOLE_SCRIPT, "create", "mirrored", "--index-url", url, cwd=tmp_path, env=cli_env
     )

@@ -8,7 +8,6 @@ lock file.
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, assert_exit, git, run_program
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +58,6 @@ def files_outside_venv(project: Path) -> dict[str, bytes]:
         for path in project.rglob("*")
         if path.is_file() and not {".venv", ".git"} & set(path.relative_to(project).parts)
     }
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def problem_lines(completed: subprocess.CompletedProcess[str]) -> list[str]:
@@ -143,7 +137,7 @@ def test_migration_commands_and_doctor_on_a_real_project(
     model_file.write_text(original)
 
     # PostgreSQL unreachable: one sentence with host and port, never the password.
-    port = closed_port()
+    port = free_port()  # nothing listens there
     pg_env = dict(env, DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db")
     attempts: list[tuple[str, ...]] = [("migrate",)]
     if orm == "sqlalchemy":

@@ -1,4 +1,4 @@
-"""The throwaway PostgreSQL server the ``pg(...)`` nox sessions use (``tests/pg.py``)."""
+"""The throwaway PostgreSQL server of the ``pg(...)`` sessions (``tests/support/postgres.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import PostgresError, PostgresServer, find_bin_dir, running_postgres
+from tests.support.postgres import PostgresError, PostgresServer, find_bin_dir, running_postgres
 
 pytestmark = pytest.mark.e2e
 

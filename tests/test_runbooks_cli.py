@@ -12,21 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, sigint_as_default
+from tests.helpers import CONSOLE_SCRIPT, REPO_ROOT, run_program, sigint_as_default
 
 
-def cli(
-    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CONSOLE_SCRIPT), *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+def cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The console script with ``args``, this environment plus ``env``."""
+    return run_program(CONSOLE_SCRIPT, *args, cwd=Path.cwd(), env={**os.environ, **(env or {})})
 
 
 @pytest.fixture

@@ -23,17 +23,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scaffold.matrix import STACKS, PackageManager
-from tests.pg import running_postgres
 from tests.reliability.service_kit import (
     CELLS,
-    POST_LUA,
     create_schema,
     prepare_project,
-    project_env,
-    run_wrk,
     serve,
     serve_project,
 )
+from tests.support.index import index_url
+from tests.support.postgres import running_postgres
+from tests.support.project_env import project_env
+from tests.support.wrk import POST_LUA, run_wrk
 
 HELLO = Path(__file__).with_name("hello_robyn.py")
 CONNECTIONS = 32
@@ -48,12 +48,6 @@ class Row:
     value: str
     target: str = ""
     met: str = ""
-
-
-def index_url() -> str:
-    base_python = Path(sys.base_prefix) / "bin" / "python3"
-    code = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
-    return subprocess.check_output([str(base_python), "-c", code], text=True).strip()
 
 
 def timed(command: list[str], *, env: dict[str, str], cwd: Path | None = None) -> float:

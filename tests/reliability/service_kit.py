@@ -8,21 +8,22 @@ Every server is started in its own process group and stopped by signalling that 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from tests.support.processes import (
+    free_port,
+    kill_group,
+    start_group,
+    stop_group,
+    wait_for_status,
+)
+from tests.support.project_env import git_identity, project_env
 
 __all__ = [
     "CELLS",
@@ -30,14 +31,10 @@ __all__ = [
     "FIELDS",
     "PROJECTS_VARIABLE",
     "Service",
-    "WrkResult",
     "create_schema",
-    "ensure_wrk",
-    "free_port",
     "group_rss_kib",
+    "prepare_cells",
     "prepare_project",
-    "project_env",
-    "run_wrk",
     "serve",
     "serve_project",
 ]
@@ -48,27 +45,6 @@ ENTITY = "product"
 FIELDS = "name:str price:decimal in_stock:bool"
 PROJECTS_VARIABLE = "RELIABILITY_PROJECTS"
 START_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def project_env(project: Path, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a generated project's own tools expect: its venv, never the caller's."""
-    env = dict(base if base is not None else os.environ)
-    venv = env.pop("VIRTUAL_ENV", "")
-    if venv:
-        env["PATH"] = os.pathsep.join(
-            entry for entry in env.get("PATH", "").split(os.pathsep) if not entry.startswith(venv)
-        )
-    env["UV_PROJECT_ENVIRONMENT"] = str(project / ".venv")
-    env["UV_PYTHON"] = str(Path(sys.base_prefix) / "bin" / "python3")
-    env["POETRY_VIRTUALENVS_IN_PROJECT"] = "true"
-    env["PYTHONPATH"] = "src"
-    return env
 
 
 def _design_module(project: Path) -> str:
@@ -113,14 +89,6 @@ def group_rss_kib(pgid: int) -> int:
     return total
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @dataclass
 class Service:
     """A running server: its process group, URL and log."""
@@ -142,37 +110,14 @@ class Service:
 
     def terminate(self, timeout: float = 5.0) -> float | None:
         """SIGTERM to the group; seconds until every process exited, None on timeout."""
-        started = time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        while time.monotonic() - started < timeout:
-            self.process.poll()
-            if not _group_alive(self.process.pid):
-                self.stop_seconds = time.monotonic() - started
-                return self.stop_seconds
-            time.sleep(0.02)
-        return None
+        try:
+            self.stop_seconds = stop_group(self.process, timeout, interval=0.02)
+        except ProcessLookupError:
+            self.stop_seconds = 0.0  # gone already: nothing left to stop
+        return self.stop_seconds
 
     def kill(self) -> None:
-        if _group_alive(self.process.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} was not ready within {timeout:.0f}s")
+        kill_group(self.process)
 
 
 @contextlib.contextmanager
@@ -186,19 +131,12 @@ def serve(
 ) -> Iterator[Service]:
     """Run ``command`` (which reads ``PORT``) in its own process group until the block ends."""
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env={**env, "PORT": str(port)},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = start_group(command, cwd=cwd, env={**env, "PORT": str(port)}, log_path=log_path)
     service = Service(process=process, port=port, log_path=log_path)
     try:
-        wait_ready(service.base_url + ready_path, process, START_TIMEOUT)
+        wait_for_status(
+            service.base_url + ready_path, process, START_TIMEOUT, expected=200, interval=0.2
+        )
         yield service
     finally:
         if service.stop_seconds is None:
@@ -215,127 +153,6 @@ def serve_project(
     return serve([python, "-m", "app"], cwd=project, env=env, log_path=log_path)
 
 
-def ensure_wrk() -> str:
-    """The path of wrk, installed from Debian's packages when missing."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise RuntimeError("wrk is not installed; install it (Debian: apt-get install wrk).")
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    found = shutil.which("wrk")
-    if not found:
-        raise RuntimeError("apt-get install wrk did not put wrk on PATH.")
-    return found
-
-
-# wrk's summary printed by a Lua `done` hook as one JSON line: exact counts and percentiles.
-WRK_REPORT_LUA = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRKJSON {"requests": %d, "duration_us": %d, "non2xx": %d, "connect": %d, "read": %d, ' ..
-    '"write": %d, "timeout": %d, "status": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\\n',
-    summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    e.status, latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
-
-POST_LUA = """
-local counter = 0
-request = function()
-  counter = counter + 1
-  local body = string.format('{"name": "bench %d", "price": "19.99", "in_stock": true}', counter)
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
-end
-"""
-
-# The mix of the long reliability run: reads of one item, of a page, the health check, and one
-# write in ten (so the table grows, as a real service's does).
-MIX_LUA = """
-local counter = 0
-request = function()
-  counter = counter + 1
-  local kind = counter % 10
-  if kind == 0 then
-    local body = string.format('{"name": "load %d", "price": "1.50", "in_stock": false}', counter)
-    return wrk.format("POST", "/products", {["Content-Type"] = "application/json"}, body)
-  elseif kind < 5 then
-    return wrk.format("GET", "/products/1")
-  elseif kind < 8 then
-    return wrk.format("GET", "/products?limit=20")
-  end
-  return wrk.format("GET", "/healthcheck")
-end
-"""
-
-
-@dataclass
-class WrkResult:
-    """One wrk run: counts and latencies (microseconds)."""
-
-    requests: int
-    duration_us: int
-    non2xx: int
-    socket_errors: int
-    p50_us: int
-    p99_us: int
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def rps(self) -> float:
-        return self.requests / (self.duration_us / 1e6) if self.duration_us else 0.0
-
-
-def run_wrk(
-    url: str,
-    *,
-    seconds: float,
-    connections: int,
-    threads: int = 2,
-    script: str = "",
-    workdir: Path,
-    timeout_s: int = 5,
-) -> WrkResult:
-    """Drive ``url`` with wrk; ``script`` (Lua) may set ``request``; the report hook is added."""
-    lua = workdir / f"wrk-{os.getpid()}-{time.monotonic_ns()}.lua"
-    lua.write_text(script + WRK_REPORT_LUA)
-    completed = subprocess.run(
-        [
-            ensure_wrk(),
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(seconds))}s",
-            f"--timeout={timeout_s}s",
-            "-s",
-            str(lua),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=seconds + 60,
-    )
-    lua.unlink(missing_ok=True)
-    line = next(
-        (line for line in completed.stdout.splitlines() if line.startswith("WRKJSON ")), None
-    )
-    if line is None:
-        raise RuntimeError(f"wrk printed no report:\n{completed.stdout}\n{completed.stderr}")
-    data = json.loads(line.removeprefix("WRKJSON "))
-    # wrk counts responses with status > 399 as "status" errors (non-2xx/3xx).
-    return WrkResult(
-        requests=data["requests"],
-        duration_us=data["duration_us"],
-        non2xx=data["non2xx"],
-        socket_errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
-        p50_us=data["p50_us"],
-        p99_us=data["p99_us"],
-        raw=data,
-    )
-
-
 def prepare_project(
     cell: str, project: Path, *, toolkit: str, index_url: str | None = None, dev: bool = False
 ) -> Path:
@@ -343,12 +160,7 @@ def prepare_project(
     if project.exists():
         shutil.rmtree(project)
     env = project_env(project)
-    identity = {
-        f"GIT_{who}_{what}": value
-        for who in ("AUTHOR", "COMMITTER")
-        for what, value in (("NAME", "reliability"), ("EMAIL", "reliability@localhost"))
-    }
-    env.update(identity)
+    env.update(git_identity("reliability"))
     design, orm, manager = cell.split("-")
     create = [toolkit, "create", project.name, str(project), "--design", design, "--orm", orm]
     create += ["--package-manager", manager]
@@ -368,3 +180,12 @@ def prepare_project(
     target = "install.dev" if dev else "install"
     subprocess.run(["make", "-C", str(project), target], env=env, check=True, capture_output=True)
     return project
+
+
+def prepare_cells(root: Path, *, toolkit: str, log: Callable[[str], None]) -> dict[str, str]:
+    """Every cell of ``CELLS`` prepared under ``root``: the ``RELIABILITY_PROJECTS`` value."""
+    projects = {}
+    for cell in CELLS:
+        log(f"{cell}: create, add product, make install")
+        projects[cell] = str(prepare_project(cell, root / f"rel-{cell}", toolkit=toolkit))
+    return projects

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.service.conftest import Running, cells
-from tests.reliability.service_kit import MIX_LUA, run_wrk
+from tests.support.wrk import MIX_LUA, run_wrk
 
 LOAD_SECONDS = 30
 CONNECTIONS = 64

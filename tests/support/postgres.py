@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server on 127.0.0.1 for the PostgreSQL nox sessions and tests.
+"""A throwaway PostgreSQL server on 127.0.0.1 for the ``pg`` nox sessions, the bench and tests.
 
 The cluster lives in a fresh temporary directory (data and unix sockets), listens on
 127.0.0.1 only, on a free port, and is removed when the context ends. Run as root, every
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.debian import apt_install
+from tests.support.debian import apt_install
+from tests.support.processes import free_port
 
 __all__ = ["PostgresError", "PostgresServer", "ensure_bin_dir", "find_bin_dir", "running_postgres"]
 
@@ -64,12 +64,6 @@ def ensure_bin_dir() -> Path:
     except PostgresError:
         apt_install("postgresql")
     return find_bin_dir()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -179,7 +173,7 @@ class PostgresServer:
 def running_postgres() -> Iterator[PostgresServer]:
     """Start a fresh cluster on 127.0.0.1 and a free port; stop and delete it afterwards."""
     root = Path(tempfile.mkdtemp(prefix="robyn-config-pg-"))
-    server = PostgresServer(bin_dir=find_bin_dir(), root=root, port=_free_port())
+    server = PostgresServer(bin_dir=find_bin_dir(), root=root, port=free_port())
     try:
         server.start()
         yield server

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 
-__all__ = ["apt_install"]
+__all__ = ["apt_install", "ensure_program"]
 
 
 def apt_install(*packages: str) -> None:
@@ -16,3 +16,20 @@ def apt_install(*packages: str) -> None:
         raise RuntimeError(f"{names} missing; install it (Debian: apt-get install {names}).")
     subprocess.run(["apt-get", "update", "-qq"], check=True)
     subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True)
+
+
+def ensure_program(program: str, package: str | None = None) -> str:
+    """The path of ``program``, installed from Debian's packages first when it is not on PATH.
+
+    Args:
+        program: The executable to find.
+        package: The Debian package that provides it (default: the program's name).
+    """
+    found = shutil.which(program)
+    if found:
+        return found
+    apt_install(package or program)
+    found = shutil.which(program)
+    if not found:
+        raise RuntimeError(f"apt-get install {package or program} did not put {program} on PATH.")
+    return found
