@@ -350,6 +350,41 @@ def test_design_shape(stack: Stack) -> None:
     assert "README.md" in files
 
 
+# Where the templates shared by both designs (path keys) must land, stated independently.
+SHARED_MODULES = {
+    Design.DDD: [
+        "src/app/presentation/responses.py",
+        "src/app/presentation/fields.py",
+        "src/app/infrastructure/database/connection.py",
+        "src/app/infrastructure/database/tables.py",
+    ],
+    Design.MVC: [
+        "src/app/views/responses.py",
+        "src/app/views/fields.py",
+        "src/app/models/database.py",
+        "src/app/models/models.py",
+    ],
+}
+
+
+@cells
+def test_shared_templates_land_in_the_designs_modules(stack: Stack) -> None:
+    files = files_of(stack)
+    for module in SHARED_MODULES[stack.design]:
+        assert module in files, module
+    keys = [path for path in files if re.search(r"(^|/)__(?!init__|main__)\w+__", path)]
+    assert keys == [], "path keys left in generated paths"
+
+
+@pytest.mark.parametrize(
+    "stack", [s for s in STACKS if s.orm is Orm.SQLALCHEMY], ids=lambda s: str(s.id)
+)
+def test_sqlalchemy_connection_imports_the_designs_tables(stack: Stack) -> None:
+    connection, tables = SHARED_MODULES[stack.design][2:]
+    dotted = tables.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    assert f"from {dotted} import Base\n" in text(files_of(stack), connection)
+
+
 # --- on disk: git ignore rules and ruff ----------------------------------------------------
 
 

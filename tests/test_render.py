@@ -111,3 +111,30 @@ def test_layers_of_every_cell_name_existing_directories(stack) -> None:  # type:
     assert layers[-1] == f"package_manager/{stack.package_manager.value}"
     project = template_root() / "project"
     assert (project / "base").is_dir()
+
+
+def test_path_key_in_the_first_segment_is_replaced(root: Path) -> None:
+    _file(root, "base/__routes__/responses.py.jinja", "ok = {{ n }}\n")
+    _file(root, "base/__connection__.py.jinja", "x = 1\n")
+    paths = {"routes": "src/app/views", "connection": "src/app/models/database"}
+    files = {str(f.path): f.content for f in render_layers(root, ["base"], {"n": 1}, paths)}
+    assert files == {
+        "src/app/views/responses.py": b"ok = 1\n",
+        "src/app/models/database.py": b"x = 1\n",
+    }
+
+
+def test_python_dunder_names_and_deeper_segments_are_not_path_keys(root: Path) -> None:
+    _file(root, "base/__init__.py.jinja", "")
+    _file(root, "base/__main__.py", "")
+    _file(root, "base/pkg/__routes__/a.py", "")
+    paths = {"routes": "src/app/views"}
+    rendered = {str(f.path) for f in render_layers(root, ["base"], {}, paths)}
+    assert rendered == {"__init__.py", "__main__.py", "pkg/__routes__/a.py"}
+
+
+def test_shared_template_colliding_with_a_cells_file_raises(root: Path) -> None:
+    _file(root, "base/__routes__/responses.py", "shared")
+    _file(root, "design/src/app/views/responses.py", "own")
+    with pytest.raises(RuntimeError, match=r"both provide src/app/views/responses.py"):
+        render_layers(root, ["base", "design"], {}, {"routes": "src/app/views"})

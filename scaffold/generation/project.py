@@ -6,8 +6,10 @@ import re
 from typing import Any
 
 from scaffold import __version__
+from scaffold.generation.layout import PATHS, module_names
 from scaffold.generation.render import RenderedFile, layers_for, render_layers, template_root
 from scaffold.matrix import Stack
+from scaffold.project.config import DEFAULT_ADD_PATHS
 
 __all__ = ["PYTHON_VERSION", "project_context", "project_files"]
 
@@ -27,10 +29,14 @@ def project_context(*, name: str, stack: Stack, index_url: str | None) -> dict[s
         "index_url": index_url or "",
         "template_version": __version__,
         "python_version": PYTHON_VERSION,
+        "modules": module_names(stack.design),
+        "add_paths": dict(DEFAULT_ADD_PATHS[stack.design]),
     }
 
 
 def project_files(*, name: str, stack: Stack, index_url: str | None) -> list[RenderedFile]:
     """Render the project tree for ``stack`` in memory."""
     context = project_context(name=name, stack=stack, index_url=index_url)
-    return render_layers(template_root() / "project", layers_for(stack), context)
+    return render_layers(
+        template_root() / "project", layers_for(stack), context, paths=PATHS[stack.design]
+    )

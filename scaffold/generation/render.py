@@ -6,6 +6,11 @@ loudly instead of silently overriding. Files ending in ``.jinja`` are rendered w
 ``StrictUndefined`` (the suffix is dropped); every other file is copied byte for byte with its
 mode. A path segment starting with ``dot-`` becomes a dotfile, so template trees never carry
 live ``.gitignore`` files that would affect this repository or the wheel.
+
+A template written once for several cells puts a path key in its first segment:
+``__routes__/responses.py.jinja`` with ``paths={"routes": "src/app/views"}`` renders to
+``src/app/views/responses.py``. The key is replaced before the layers are compared, so a
+shared template still collides with a cell's own file at the same place.
 """
 
 from __future__ import annotations
@@ -63,13 +68,25 @@ def _walk(node: Traversable, prefix: PurePosixPath) -> Iterator[tuple[PurePosixP
             yield path, child
 
 
-def _output_path(template_path: PurePosixPath) -> PurePosixPath:
+def _path_key(segment: str) -> str | None:
+    """``routes`` for ``__routes__`` or ``__routes__.py.jinja``; ``None`` for other segments."""
+    head = segment.partition(".")[0]
+    if len(head) > 4 and head.startswith("__") and head.endswith("__"):
+        return head[2:-2]
+    return None
+
+
+def _output_path(template_path: PurePosixPath, paths: Mapping[str, str]) -> PurePosixPath:
     parts = [
         "." + part[len(DOTFILE_PREFIX) :] if part.startswith(DOTFILE_PREFIX) else part
         for part in template_path.parts
     ]
     if parts[-1].endswith(TEMPLATE_SUFFIX):
         parts[-1] = parts[-1][: -len(TEMPLATE_SUFFIX)]
+    # Python's own dunder names (``__init__.py``) are not keys and stay as they are.
+    key = _path_key(parts[0])
+    if key is not None and key in paths:
+        parts[0] = paths[key] + parts[0][len(key) + 4 :]
     return PurePosixPath(*parts)
 
 
@@ -97,16 +114,26 @@ def _compiled(source: str) -> jinja2.Template:
 
 
 def render_layers(
-    root: Traversable, layers: list[str], context: Mapping[str, Any]
+    root: Traversable,
+    layers: list[str],
+    context: Mapping[str, Any],
+    paths: Mapping[str, str] | None = None,
 ) -> list[RenderedFile]:
-    """Render every file of ``layers`` under ``root``; raise on a path two layers provide."""
+    """Render every file of ``layers`` under ``root``; raise on a path two layers provide.
+
+    Args:
+        root: The template tree whose subdirectories are the layers.
+        layers: The layers to apply, in order (missing ones are skipped).
+        context: The variables of every template.
+        paths: Path keys: a first segment ``__key__`` becomes ``paths[key]``.
+    """
     rendered: dict[PurePosixPath, tuple[str, RenderedFile]] = {}
     for layer in layers:
         layer_node = root.joinpath(*layer.split("/"))
         if not layer_node.is_dir():
             continue
         for template_path, node in _walk(layer_node, PurePosixPath()):
-            output = _output_path(template_path)
+            output = _output_path(template_path, paths or {})
             if output in rendered:
                 raise RuntimeError(
                     f"Template layers {rendered[output][0]!r} and {layer!r} both provide {output}."

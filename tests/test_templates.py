@@ -1,0 +1,107 @@
+"""The template tree itself: each template exists once, and its path keys name real places."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from scaffold.generation.layout import PATHS, module_names
+from scaffold.generation.render import template_root
+from scaffold.matrix import Design
+from scaffold.project.config import DEFAULT_ADD_PATHS
+
+TEMPLATES = Path(str(template_root()))
+# A segment ``__name__`` (with or without suffixes) that Python itself gives meaning to.
+PYTHON_DUNDERS = {"__init__", "__main__"}
+# Entity templates' own placeholders (scaffold/generation/entity.py).
+ENTITY_PLACEHOLDERS = {"__entity__", "__plural__"}
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(
+        path for path in root.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+    )
+
+
+def identical_groups(root: Path) -> list[list[str]]:
+    """Groups of two or more template files under ``root`` with the same bytes.
+
+    Empty files are left out on purpose: they are placeholders that keep a directory in git
+    (``migrations/.gitkeep`` of each ORM), carry nothing that could drift apart, and giving
+    them one shared home would take a path key for an empty file.
+    """
+    by_digest: dict[str, list[str]] = defaultdict(list)
+    for path in _files(root):
+        data = path.read_bytes()
+        if data:
+            by_digest[hashlib.sha256(data).hexdigest()].append(str(path.relative_to(root)))
+    return [group for group in by_digest.values() if len(group) > 1]
+
+
+def test_no_two_template_files_are_identical() -> None:
+    assert identical_groups(TEMPLATES) == []
+
+
+def test_identical_files_are_found(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.py.jinja").write_text("same\n")
+    (tmp_path / "y.py.jinja").write_text("same\n")
+    (tmp_path / "z.py.jinja").write_text("other\n")
+    (tmp_path / "dot-gitkeep").write_bytes(b"")
+    (tmp_path / "a" / "dot-gitkeep").write_bytes(b"")
+    assert identical_groups(tmp_path) == [["a/x.py.jinja", "y.py.jinja"]]
+
+
+def _layer_files(layer: Traversable) -> list[Path]:
+    return [path.relative_to(Path(str(layer))) for path in _files(Path(str(layer)))]
+
+
+def _project_layers() -> list[Path]:
+    project = TEMPLATES / "project"
+    return [path for path in project.glob("*/*") if path.is_dir()] + [project / "base"]
+
+
+def _dunders(segment: str) -> list[str]:
+    # ``test___entity___api`` holds ``__entity__``: a name starts with a letter.
+    return re.findall(r"__[a-z][a-z0-9_]*?[a-z0-9]__", segment.partition(".")[0])
+
+
+def test_project_path_keys_are_keys_of_every_design() -> None:
+    keys = {key for design in Design for key in PATHS[design]}
+    for design in Design:
+        assert set(PATHS[design]) == keys, f"{design}: every path key needs a place"
+    used = set()
+    for layer in _project_layers():
+        for relative in _layer_files(layer):
+            first, *rest = relative.parts
+            for dunder in _dunders(first):
+                assert dunder in PYTHON_DUNDERS or dunder[2:-2] in keys, f"{layer}/{relative}"
+                used.add(dunder[2:-2])
+            for segment in rest:
+                assert set(_dunders(segment)) <= PYTHON_DUNDERS, f"{layer}/{relative}: not first"
+    assert used >= {"routes", "connection", "tables"}
+
+
+def test_entity_placeholders_are_known() -> None:
+    for relative in _layer_files(TEMPLATES / "entity"):
+        for segment in relative.parts:
+            assert set(_dunders(segment)) <= PYTHON_DUNDERS | ENTITY_PLACEHOLDERS, relative
+
+
+def test_layout_agrees_with_the_default_add_paths() -> None:
+    routes_key = {Design.DDD: "presentation_path", Design.MVC: "views_path"}
+    for design in Design:
+        add = DEFAULT_ADD_PATHS[design]
+        assert PATHS[design]["tables"] + ".py" == add["database_table_path"]
+        assert PATHS[design]["routes"] == add[routes_key[design]]
+
+
+def test_module_names_are_the_dotted_paths_below_src() -> None:
+    assert module_names(Design.MVC) == {
+        "routes": "app.views",
+        "connection": "app.models.database",
+        "tables": "app.models.models",
+    }
