@@ -1,4 +1,4 @@
-"""`add` end to end, in-process, for every design-ORM pair (DESIGN §3 add).
+"""`add` end to end, in-process, for every design-ORM pair (docs/design.md §3 add).
 
 Projects are made with `create_project` and a fake lock (``new_project``); `add` runs for
 real: templates, libcst edits, ruff. What is checked is the contract: files at the configured
@@ -190,7 +190,7 @@ def class_names(path: Path) -> set[str]:
 
 
 def assert_entity_added(project: Path, result: AddResult, module: str, class_name: str) -> None:
-    """Everything DESIGN §3 add promises after adding ``module``."""
+    """Everything docs/design.md §3 add promises after adding ``module``."""
     config = load_project(project)
     dir_keys = [key for key, path in config.add_paths.items() if not path.suffix]
     for key in dir_keys:

@@ -1,4 +1,4 @@
-"""A failed `add` leaves the tree byte-identical and loses no operator change (DESIGN §3 add).
+"""A failed `add` leaves the tree byte-identical and loses no operator change (docs/design.md §7).
 
 A failure is forced at every write point — each new file (half written, disk full), each
 modified file, the lint step, Ctrl-C — and at each edit, in a clean git tree, in a dirty tree

@@ -1,4 +1,4 @@
-"""Entity names and field specs for `add` (DESIGN §3 add): normalised once, refused clearly."""
+"""Entity names and field specs for `add` (docs/design.md §3 add): normalised, refused clearly."""
 
 from __future__ import annotations
 

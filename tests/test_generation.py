@@ -1,4 +1,4 @@
-"""Fast, in-process generation tests of every cell of the matrix (DESIGN §3 create, §4).
+"""Fast, in-process generation tests of every cell of the matrix (docs/design.md §3 create, §4).
 
 Each cell is rendered in memory with ``blueprint.project_files``; file-system checks (ruff,
 gitignore) write the rendered tree under ``tmp_path`` only.

@@ -1,4 +1,4 @@
-"""The safety net of `add` (DESIGN §3 add): dirty-tree guard, snapshot and exact restore.
+"""The safety net of `add` (docs/design.md §3 add): dirty-tree guard, snapshot and exact restore.
 
 The snapshot must leave the work tree and the index untouched, and a restore must put back
 every operator change — staged, unstaged, partly staged, new, deleted, untracked, ignored,

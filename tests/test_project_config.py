@@ -1,4 +1,4 @@
-"""`[tool.robyn-config]` of a generated project: read, validated, updated (DESIGN §3 add)."""
+"""`[tool.robyn-config]` of a generated project: read, checked, updated (docs/design.md §3 add)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A failure at any stage of create leaves the file system as it was (DESIGN §3 create).
+"""A failure at any stage of create leaves the file system as it was (docs/design.md §7).
 
 Every stage is forced to fail — render, write, lock, git — plus Ctrl-C during locking, both
 in a DEST create makes (it must be gone afterwards) and in an operator's existing non-empty

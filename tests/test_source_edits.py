@@ -1,4 +1,4 @@
-"""Before/after tests of every libcst edit `add` makes (STYLE 8), each applied twice.
+"""Before/after tests of every libcst edit `add` makes (docs/design.md §3 add), each applied twice.
 
 The second application must change nothing, and everything outside the edited construct
 (comments, odd formatting) must survive byte for byte.
