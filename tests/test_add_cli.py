@@ -1,4 +1,4 @@
-"""`robyn-config add` through the installed console script (DESIGN §3 add).
+"""`robyn-config add` through the installed console script (docs/design.md §3 add).
 
 Bad input: exit status 2, exactly one line on stderr, no traceback, nothing written.
 """
