@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from collections import defaultdict
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports
 from scaffold.generation.layout import PATHS, module_names
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
 from scaffold.project.config import DEFAULT_ADD_PATHS
+from scaffold.project.entities import FieldType, parse_fields
 
 TEMPLATES = Path(str(template_root()))
 # A segment ``__name__`` (with or without suffixes) that Python itself gives meaning to.
@@ -105,3 +108,51 @@ def test_module_names_are_the_dotted_paths_below_src() -> None:
         "connection": "app.models.database",
         "tables": "app.models.models",
     }
+
+
+# --- the field-type table and the templates that use it ----------------------------------
+
+
+def test_every_field_type_has_one_row() -> None:
+    assert list(FIELD_TYPES) == list(FieldType)
+
+
+def test_entity_templates_take_type_facts_from_the_table_only() -> None:
+    # A template that looks at a field's type carries its own mapping of types.
+    for path in _files(TEMPLATES / "entity"):
+        source = path.read_text()
+        for pattern in (r"\bfield\.type\b", r'attribute="type"', r"\.type\.value"):
+            assert not re.search(pattern, source), f"{path.relative_to(TEMPLATES)}: {pattern}"
+
+
+def test_types_from_the_fields_module_are_defined_there() -> None:
+    fields_py = TEMPLATES / "project" / "base" / "__routes__" / "fields.py.jinja"
+    defined = {
+        target.id
+        for node in ast.parse(fields_py.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for kind, spec in FIELD_TYPES.items():
+        assert set(spec.fields_module_types()) <= defined, kind
+
+
+def test_entity_imports_follow_first_use_and_leave_out_the_timestamps() -> None:
+    imports = entity_imports(parse_fields("when:datetime price:decimal? meta:json name:str d:date"))
+    assert imports.annotations == (
+        "from datetime import date",
+        "from decimal import Decimal",
+        "from typing import Any",
+    )
+    assert imports.contracts == ("from datetime import date",)
+    assert imports.fields_module == ("Numeric12_2", "DecimalValue", "JsonObject", "String255")
+    assert imports.columns == ("DateTime", "Numeric", "JSON", "String", "Date")
+    assert imports.tortoise == ("from typing import Any",)
+
+
+def test_returned_value_of_a_datetime_is_in_utc() -> None:
+    assert FIELD_TYPES[FieldType.DATETIME].returned("2024-05-17T10:30:00") == (
+        "2024-05-17T10:30:00Z"
+    )
+    assert FIELD_TYPES[FieldType.JSON].returned({"a": 1}) == {"a": 1}

@@ -17,62 +17,30 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports
 from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType
 
-__all__ = ["EntityFiles", "entity_context", "module_path", "render_entity"]
+__all__ = [
+    "INVALID_SAMPLES",
+    "SAMPLES",
+    "UPDATED_SAMPLES",
+    "EntityFiles",
+    "entity_context",
+    "module_path",
+    "render_entity",
+]
 
-# Per field type: the Python annotation used in contracts and entities, a JSON sample that
-# validates, and a JSON value that must be refused with 422.
-PYTHON_TYPES = {
-    FieldType.STR: "str",
-    FieldType.TEXT: "str",
-    FieldType.INT: "int",
-    FieldType.FLOAT: "float",
-    FieldType.DECIMAL: "Decimal",
-    FieldType.BOOL: "bool",
-    FieldType.DATE: "date",
-    FieldType.DATETIME: "datetime",
-    FieldType.UUID: "UUID",
-    FieldType.JSON: "dict[str, Any]",
-}
-SAMPLES: dict[FieldType, Any] = {
-    FieldType.STR: "sample",
-    FieldType.TEXT: "a longer text",
-    FieldType.INT: 42,
-    FieldType.FLOAT: 1.5,
-    FieldType.DECIMAL: "19.99",
-    FieldType.BOOL: True,
-    FieldType.DATE: "2024-05-17",
-    FieldType.DATETIME: "2024-05-17T10:30:00",
-    FieldType.UUID: "6f1c1a39-3c1e-4a39-8a4e-1d2a8f0b9c11",
-    FieldType.JSON: {"key": "value"},
-}
+# Per field type, for `add`'s callers and checks (noxfile.py): a JSON sample that validates,
+# another one for PATCH, and a JSON value that must be refused with 422.
+SAMPLES: dict[FieldType, Any] = {kind: spec.sample for kind, spec in FIELD_TYPES.items()}
 UPDATED_SAMPLES: dict[FieldType, Any] = {
-    FieldType.STR: "changed",
-    FieldType.TEXT: "another text",
-    FieldType.INT: 7,
-    FieldType.FLOAT: 2.25,
-    FieldType.DECIMAL: "5.50",
-    FieldType.BOOL: False,
-    FieldType.DATE: "2025-01-02",
-    FieldType.DATETIME: "2025-01-02T08:00:00",
-    FieldType.UUID: "0b8e2f44-6a57-4f0e-9d7c-5a3b1e2c4d6f",
-    FieldType.JSON: {"other": [1, 2]},
+    kind: spec.updated_sample for kind, spec in FIELD_TYPES.items()
 }
 INVALID_SAMPLES: dict[FieldType, Any] = {
-    FieldType.STR: {"not": "a string"},
-    FieldType.TEXT: ["not", "text"],
-    FieldType.INT: "not a number",
-    FieldType.FLOAT: "not a number",
-    FieldType.DECIMAL: "not a number",
-    FieldType.BOOL: "not a bool",
-    FieldType.DATE: "not a date",
-    FieldType.DATETIME: "not a datetime",
-    FieldType.UUID: "not-a-uuid",
-    FieldType.JSON: "not an object",
+    kind: spec.invalid_sample for kind, spec in FIELD_TYPES.items()
 }
 
 
@@ -111,11 +79,9 @@ def entity_context(
         "design": config.stack.design.value,
         "orm": config.stack.orm.value,
         "modules": modules,
-        "python_types": {field.name: PYTHON_TYPES[field.type] for field in fields},
-        "samples": {field.name: SAMPLES[field.type] for field in fields},
-        "updated_samples": {field.name: UPDATED_SAMPLES[field.type] for field in fields},
-        "invalid_samples": {field.name: INVALID_SAMPLES[field.type] for field in fields},
-        "field_types": {field.name: field.type.value for field in fields},
+        # Each field's row of the field-type table, and the imports their types need.
+        "field_types": {field.name: FIELD_TYPES[field.type] for field in fields},
+        "imports": entity_imports(fields),
     }
 
 

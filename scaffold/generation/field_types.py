@@ -1,0 +1,214 @@
+"""Every fact about a field type that generated code or its tests depend on, in one table.
+
+Entity templates read a field's row as ``field_types[field.name]`` and the imports its types
+need as ``imports``; `add`'s samples (``SAMPLES`` in ``entity.py``) come from here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from scaffold.project.entities import Field, FieldType
+
+__all__ = ["FIELD_TYPES", "TIMESTAMP", "EntityImports", "FieldTypeSpec", "entity_imports"]
+
+
+@dataclass(frozen=True)
+class FieldTypeSpec:
+    """How one field type is written in each generated layer, and values to test it with.
+
+    A request or response type other than the plain ``annotation`` is defined in the
+    generated ``fields.py`` of the routes package.
+    """
+
+    annotation: str  # entities and ORM tables: ``Mapped[Decimal]``
+    annotation_import: str | None  # what ``annotation`` needs; None for builtins
+    request_type: str  # pydantic type of POST and PATCH bodies: refuses what the column can't hold
+    response_type: str  # pydantic type of answers
+    column: str  # SQLAlchemy column type
+    tortoise_field: str  # class in ``tortoise.fields``
+    sample: Any  # a JSON value that validates
+    updated_sample: Any  # another one, for PATCH
+    invalid_sample: Any  # a JSON value the API refuses with 422
+    tortoise_arguments: tuple[str, ...] = ()
+    tortoise_generic: bool = False  # the field class takes ``annotation`` as its parameter
+    returned_suffix: str = ""  # the API answers a sample with this appended
+
+    @property
+    def column_class(self) -> str:
+        """The name ``column`` needs imported from ``sqlalchemy`` (``Numeric``)."""
+        return self.column.split("(")[0]
+
+    def returned(self, value: Any) -> Any:
+        """What the API answers for ``value`` sent in a request."""
+        return f"{value}{self.returned_suffix}" if self.returned_suffix else value
+
+    def fields_module_types(self) -> list[str]:
+        """The request and response types defined in the generated ``fields.py``."""
+        names = dict.fromkeys((self.request_type, self.response_type))
+        return [name for name in names if name != self.annotation]
+
+    def contract_imports(self) -> list[str]:
+        """What the request and response types not from ``fields.py`` need imported."""
+        plain = self.annotation in (self.request_type, self.response_type)
+        return [self.annotation_import] if plain and self.annotation_import else []
+
+
+FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
+    {
+        FieldType.STR: FieldTypeSpec(
+            annotation="str",
+            annotation_import=None,
+            request_type="String255",
+            response_type="str",
+            column="String(255)",
+            tortoise_field="CharField",
+            tortoise_arguments=("max_length=255",),
+            sample="sample",
+            updated_sample="changed",
+            invalid_sample={"not": "a string"},
+        ),
+        FieldType.TEXT: FieldTypeSpec(
+            annotation="str",
+            annotation_import=None,
+            request_type="LongText",
+            response_type="str",
+            column="Text",
+            tortoise_field="TextField",
+            sample="a longer text",
+            updated_sample="another text",
+            invalid_sample=["not", "text"],
+        ),
+        FieldType.INT: FieldTypeSpec(
+            annotation="int",
+            annotation_import=None,
+            request_type="Int32",
+            response_type="int",
+            column="Integer",
+            tortoise_field="IntField",
+            sample=42,
+            updated_sample=7,
+            invalid_sample="not a number",
+        ),
+        FieldType.FLOAT: FieldTypeSpec(
+            annotation="float",
+            annotation_import=None,
+            request_type="FiniteFloat",
+            response_type="float",
+            column="Float",
+            tortoise_field="FloatField",
+            sample=1.5,
+            updated_sample=2.25,
+            invalid_sample="not a number",
+        ),
+        FieldType.DECIMAL: FieldTypeSpec(
+            annotation="Decimal",
+            annotation_import="from decimal import Decimal",
+            request_type="Numeric12_2",
+            response_type="DecimalValue",
+            column="Numeric(12, 2)",
+            tortoise_field="DecimalField",
+            tortoise_arguments=("max_digits=12", "decimal_places=2"),
+            sample="19.99",
+            updated_sample="5.50",
+            invalid_sample="not a number",
+        ),
+        FieldType.BOOL: FieldTypeSpec(
+            annotation="bool",
+            annotation_import=None,
+            request_type="bool",
+            response_type="bool",
+            column="Boolean",
+            tortoise_field="BooleanField",
+            sample=True,
+            updated_sample=False,
+            invalid_sample="not a bool",
+        ),
+        FieldType.DATE: FieldTypeSpec(
+            annotation="date",
+            annotation_import="from datetime import date",
+            request_type="date",
+            response_type="date",
+            column="Date",
+            tortoise_field="DateField",
+            sample="2024-05-17",
+            updated_sample="2025-01-02",
+            invalid_sample="not a date",
+        ),
+        FieldType.DATETIME: FieldTypeSpec(
+            annotation="datetime",
+            annotation_import="from datetime import datetime",
+            request_type="UtcDatetime",
+            response_type="UtcDatetime",
+            column="DateTime(timezone=True)",
+            tortoise_field="DatetimeField",
+            sample="2024-05-17T10:30:00",
+            updated_sample="2025-01-02T08:00:00",
+            invalid_sample="not a datetime",
+            returned_suffix="Z",  # naive datetimes are taken as UTC and answered with "Z"
+        ),
+        FieldType.UUID: FieldTypeSpec(
+            annotation="UUID",
+            annotation_import="from uuid import UUID",
+            request_type="UUID",
+            response_type="UUID",
+            column="Uuid",
+            tortoise_field="UUIDField",
+            sample="6f1c1a39-3c1e-4a39-8a4e-1d2a8f0b9c11",
+            updated_sample="0b8e2f44-6a57-4f0e-9d7c-5a3b1e2c4d6f",
+            invalid_sample="not-a-uuid",
+        ),
+        FieldType.JSON: FieldTypeSpec(
+            annotation="dict[str, Any]",
+            annotation_import="from typing import Any",
+            request_type="JsonObject",
+            response_type="JsonObject",
+            column="JSON",
+            tortoise_field="JSONField",
+            tortoise_generic=True,  # mypy needs JSONField's value type
+            sample={"key": "value"},
+            updated_sample={"other": [1, 2]},
+            invalid_sample="not an object",
+        ),
+    }
+)
+
+# The type of every entity's ``created_at`` and ``updated_at``: the templates import what it
+# needs themselves, so the import lists below leave it out.
+TIMESTAMP = FIELD_TYPES[FieldType.DATETIME]
+
+
+@dataclass(frozen=True)
+class EntityImports:
+    """The imports an entity's field types need, each list without repeats.
+
+    ``annotations`` and ``fields_module`` leave out what the timestamps need, which every
+    template imports itself; ``columns`` is merged into the tables module, where a repeat of
+    the id's or timestamps' column class is harmless.
+    """
+
+    annotations: tuple[str, ...]  # import lines of the annotations, sorted
+    contracts: tuple[str, ...]  # import lines of request/response types not in fields.py
+    fields_module: tuple[str, ...]  # names from fields.py, in the order fields first use them
+    columns: tuple[str, ...]  # SQLAlchemy column classes, in the order fields first use them
+    tortoise: tuple[str, ...]  # import lines of generic Tortoise fields' parameters
+
+
+def entity_imports(fields: Iterable[Field]) -> EntityImports:
+    """The imports the types of ``fields`` need."""
+    used = [FIELD_TYPES[kind] for kind in dict.fromkeys(field.type for field in fields)]
+    annotations = {spec.annotation_import for spec in used} - {TIMESTAMP.annotation_import}
+    fields_module = dict.fromkeys(name for spec in used for name in spec.fields_module_types())
+    for name in TIMESTAMP.fields_module_types():
+        fields_module.pop(name, None)
+    generic = {spec.annotation_import for spec in used if spec.tortoise_generic}
+    return EntityImports(
+        annotations=tuple(sorted(line for line in annotations if line)),
+        contracts=tuple(sorted({line for spec in used for line in spec.contract_imports()})),
+        fields_module=tuple(fields_module),
+        columns=tuple(dict.fromkeys(spec.column_class for spec in used)),
+        tortoise=tuple(sorted(line for line in generic if line)),
+    )
