@@ -1,0 +1,93 @@
+"""The HTTP contract of one added entity, called over loopback like a client would."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+from scaffold.generation.entity import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
+from scaffold.project.entities import parse_entity_name, parse_fields
+from tests.support.reporter import Reporter
+
+__all__ = ["EntityApi"]
+
+
+class EntityApi:
+    """The endpoints of one entity: create, list, get, patch, delete and their errors."""
+
+    def __init__(self, reporter: Reporter, base_url: str, entity: str, fields: str) -> None:
+        """Address ``entity`` (as given to ``add``) with ``fields`` (``--fields``, may be empty)."""
+        self.reporter = reporter
+        name = parse_entity_name(entity)
+        self.url = base_url + name.route
+        self.fields = parse_fields(fields or None)
+
+    def call(
+        self, method: str, path: str = "", body: object = None, raw: bytes | None = None
+    ) -> tuple[int, Any]:
+        """Send ``body`` as JSON (or ``raw`` bytes); the status and the decoded answer."""
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status, payload = int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            status, payload = int(error.code), error.read()
+        return status, json.loads(payload) if payload else None
+
+    def expect(self, what: str, expected: int, method: str, path: str = "", **kwargs: Any) -> Any:
+        """Call, require the ``expected`` status (and the error envelope for a 4xx/5xx)."""
+        status, payload = self.call(method, path, **kwargs)
+        if status != expected:
+            self.reporter.error(
+                f"{what}: {method} {self.url}{path} -> {status} {payload}, expected {expected}"
+            )
+        if status >= 400 and not (
+            isinstance(payload, dict) and {"type", "message"} <= set(payload.get("error", {}))
+        ):
+            self.reporter.error(f"{what}: the error body is not the envelope: {payload}")
+        self.reporter.log(f"{what}: {method} {self.url}{path} -> {status}")
+        return payload
+
+    @staticmethod
+    def same(sent: object, got: object) -> bool:
+        """Whether the service answered what was sent (decimals may come back as numbers)."""
+        if isinstance(sent, str) and isinstance(got, str | int | float):
+            try:
+                return Decimal(sent) == Decimal(str(got))
+            except ArithmeticError:
+                return sent == got
+        return sent == got
+
+    def exercise(self) -> None:
+        """Every endpoint once, each error case once, and the item gone at the end."""
+        sample = {f.name: SAMPLES[f.type] for f in self.fields}
+        changed = {f.name: UPDATED_SAMPLES[f.type] for f in self.fields}
+        first = self.fields[0]
+        created = self.expect("create", 201, "POST", body=sample)["result"]
+        for key, value in sample.items():
+            if not self.same(value, created.get(key)):
+                self.reporter.error(f"create echoed {key}={created.get(key)!r}, sent {value!r}")
+        item = f"/{created['id']}"
+        listed = self.expect("list", 200, "GET", "?limit=5&offset=0")["result"]
+        if created["id"] not in [entry["id"] for entry in listed]:
+            self.reporter.error(f"list does not contain the created item: {listed}")
+        self.expect("get", 200, "GET", item)
+        self.expect("patch", 200, "PATCH", item, body=changed)
+        got = self.expect("get after patch", 200, "GET", item)["result"]
+        if not self.same(changed[first.name], got.get(first.name)):
+            self.reporter.error(f"patch did not change {first.name}: {got}")
+        self.expect("get missing", 404, "GET", "/999999")
+        self.expect("patch missing", 404, "PATCH", "/999999", body=changed)
+        invalid = {first.name: INVALID_SAMPLES[first.type]}
+        self.expect("patch invalid field", 422, "PATCH", item, body=invalid)
+        self.expect("post invalid field", 422, "POST", body={**sample, **invalid})
+        self.expect("post malformed JSON", 400, "POST", raw=b'{"name": ')
+        self.expect("delete", 204, "DELETE", item)
+        self.expect("get deleted", 404, "GET", item)
+        self.expect("delete missing", 404, "DELETE", item)

@@ -1,0 +1,113 @@
+"""One stack-matrix cell on a real PostgreSQL: the ``pg`` nox sessions and their checks.
+
+Migrations are generated on SQLite and applied on PostgreSQL (then one the other way round);
+the server, the entity API, the generated tests (``TEST_DATABASE_URL``) and the container's
+start script (on an empty database) all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scaffold.matrix import Orm, Stack
+from tests.support.postgres import PostgresServer, running_postgres
+from tests.support.reporter import Reporter
+from tests.support.workflow import ENTITY_TABLES, CellWorkflow
+
+if TYPE_CHECKING:
+    import nox
+
+__all__ = [
+    "MIGRATION_TABLES",
+    "expect_portable_migrations",
+    "expect_sqlite_tables",
+    "expect_tables",
+    "run_on_postgres",
+]
+
+# Each migration tool's own table.
+MIGRATION_TABLES = {Orm.SQLALCHEMY: "alembic_version", Orm.TORTOISE: "aerich"}
+
+
+def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
+    """The cell's workflow on a PostgreSQL that this starts and stops, then the checks."""
+    database = project.name.replace("-", "_")
+    with running_postgres() as postgres:
+        session.log(f"PostgreSQL on 127.0.0.1:{postgres.port} (data in {postgres.root})")
+        workflow = CellWorkflow(
+            session,
+            stack,
+            project,
+            database_url=postgres.create_database(database),
+            test_database_url=postgres.create_database(f"{database}_tests"),
+            checks=False,
+        )
+        workflow.run()
+        migrated = {*ENTITY_TABLES, MIGRATION_TABLES[stack.orm]}
+        expect_tables(session, postgres, database, migrated)
+        # The generated tests' server created its tables in TEST_DATABASE_URL.
+        expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
+        expect_portable_migrations(session, project, stack)
+        # The other way round: a revision generated against PostgreSQL applies on SQLite.
+        workflow.commit("Migrate the entities")
+        workflow.add("tag", "label:str")
+        on_postgres = {"DATABASE_URL": postgres.url(database)}
+        workflow.make("makemigration", "MIGRATION_MESSAGE=tags", env=on_postgres)
+        workflow.make("migrate", env=on_postgres)
+        workflow.make("migrate")
+        migrated.add("tags")
+        expect_tables(session, postgres, database, migrated)
+        expect_sqlite_tables(session, project / "app.db", {*ENTITY_TABLES, "tags"})
+        # The container's command on a fresh database: it migrates from zero, then serves.
+        fresh = postgres.create_database(f"{database}_start")
+        workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
+        expect_tables(session, postgres, f"{database}_start", migrated)
+
+
+def expect_tables(
+    reporter: Reporter, postgres: PostgresServer, database: str, expected: set[str]
+) -> None:
+    """``database`` on ``postgres`` has (at least) the ``expected`` tables."""
+    tables = postgres.tables(database)
+    if not expected <= tables:
+        reporter.error(
+            f"PostgreSQL database {database} lacks {sorted(expected - tables)}: {tables}"
+        )
+    reporter.log(f"PostgreSQL {database} has {sorted(tables)}")
+
+
+def expect_sqlite_tables(reporter: Reporter, path: Path, expected: set[str]) -> None:
+    """The project's SQLite database (``SQLITE_URL``) has (at least) the ``expected`` tables."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        tables = {str(name) for (name,) in rows}
+    if not expected <= tables:
+        reporter.error(f"SQLite {path.name} lacks {sorted(expected - tables)}: {tables}")
+    reporter.log(f"SQLite {path.name} has {sorted(tables)}")
+
+
+def expect_portable_migrations(reporter: Reporter, project: Path, stack: Stack) -> None:
+    """Aerich's SQLite trap is present and defused: each revision picks its SQL by dialect.
+
+    Aerich writes ``AUTOINCREMENT`` for SQLite, which PostgreSQL rejects; the entities'
+    revision must carry it for SQLite only, with ``SERIAL`` for PostgreSQL.
+    """
+    if stack.orm is not Orm.TORTOISE:
+        return
+    revisions = sorted((project / "migrations" / "models").glob("*.py"))
+    for revision in revisions:
+        source = revision.read_text()
+        if "AUTOINCREMENT" in source and "db.capabilities.dialect" not in source:
+            reporter.error(f"{revision.name} has SQLite-only DDL for every dialect")
+    entities = next((path for path in revisions if path.stem.endswith("_entities")), None)
+    source = entities.read_text() if entities else ""
+    # upgrade(): the SQLite branch is indented under the `if`, PostgreSQL's return is not.
+    sqlite_sql, _, postgres_sql = source.partition("\n    return ")
+    if not ("AUTOINCREMENT" in sqlite_sql and "SERIAL" in postgres_sql):
+        reporter.error(
+            f"the entities revision does not split SQLite and PostgreSQL DDL: {entities}"
+        )
+    reporter.log("Aerich revisions pick their SQL by dialect (AUTOINCREMENT for SQLite only)")

@@ -1,0 +1,191 @@
+"""The suggested workflow for one stack-matrix cell, run the way an operator would run it.
+
+create, ``make install.dev``, check, tests with coverage, the migration bootstrap, serve,
+add the entities, check, makemigration, migrate, serve and exercise the entity API, the
+generated tests. The ``matrix`` nox sessions run it as is; ``postgres_cell`` builds on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scaffold.matrix import PackageManager, Stack
+from tests.support.entity_api import EntityApi
+from tests.support.index import index_url
+from tests.support.processes import (
+    free_port,
+    kill_group,
+    start_group,
+    stop_group,
+    wait_for_status,
+)
+from tests.support.project_env import path_without, project_tools_env
+
+if TYPE_CHECKING:
+    import nox
+
+__all__ = ["ENTITY_TABLES", "MATRIX_ENTITIES", "SQLITE_URL", "CellWorkflow"]
+
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 5.0
+# What every matrix cell adds (entity, --fields): one with typed fields, one with the default.
+MATRIX_ENTITIES = (("product", "name:str price:decimal in_stock:bool"), ("order-item", ""))
+# The tables of MATRIX_ENTITIES.
+ENTITY_TABLES = ("products", "order_items")
+# The generated project's default database: the one `make makemigration` diffs against.
+SQLITE_URL = "sqlite:///./app.db"
+
+
+class CellWorkflow:
+    """The suggested workflow order for one cell, each step run and logged by a nox session."""
+
+    def __init__(
+        self,
+        session: nox.Session,
+        stack: Stack,
+        project: Path,
+        *,
+        database_url: str | None = None,
+        test_database_url: str | None = None,
+        checks: bool = True,
+    ) -> None:
+        """``database_url`` serves the app and receives the migrations (default: SQLite).
+
+        Revisions are always generated on SQLite, as an operator does locally, and applied on
+        SQLite first (Alembic diffs against it), then on ``database_url``.
+        ``test_database_url`` becomes the generated tests' ``TEST_DATABASE_URL``.
+        ``checks=False`` skips lint and the coverage run, which do not depend on the database.
+        """
+        self.session = session
+        self.stack = stack
+        self.project = project
+        self.database_url = database_url
+        self.test_database_url = test_database_url
+        self.checks = checks
+        self.port = free_port()
+        # The generated project must use its own environment, never the nox session's.
+        session_venv = str(session.virtualenv.location)
+        self.env = {
+            "PATH": path_without(session_venv, os.environ.get("PATH", "")),
+            "VIRTUAL_ENV": "",
+            **project_tools_env(project),
+            "PORT": str(self.port),
+            "DATABASE_URL": SQLITE_URL,
+        }
+
+    def make(self, *targets: str, env: dict[str, str] | None = None) -> None:
+        """``make -C PROJECT TARGETS`` in the project's environment (plus ``env``)."""
+        self.session.run(
+            "make",
+            "-C",
+            str(self.project),
+            *targets,
+            env={**self.env, **(env or {})},
+            external=True,
+        )
+
+    def migrate(self) -> None:
+        """``make migrate`` on SQLite, then on the workflow's database if it has one."""
+        self.session.log(f"migrate {SQLITE_URL} (the database makemigration diffs against)")
+        self.make("migrate")
+        if self.database_url:
+            self.session.log(f"migrate {self.database_url}")
+            self.make("migrate", env={"DATABASE_URL": self.database_url})
+
+    def run(self) -> None:
+        """Every step of the workflow, from a fresh project to the generated tests."""
+        if self.project.exists():
+            self.session.run("rm", "-rf", str(self.project), external=True)
+        create = ["robyn-config", "create", self.project.name, str(self.project)]
+        create += ["--design", self.stack.design.value, "--orm", self.stack.orm.value]
+        create += ["--package-manager", self.stack.package_manager.value]
+        if self.stack.package_manager is PackageManager.POETRY:
+            create += ["--index-url", index_url()]
+        self.session.run(*create)
+        self.make("install.dev")
+        if self.checks:
+            self.make("check")
+            self.make("tests.coverage")
+        self.make("makemigration", "MIGRATION_MESSAGE=init")
+        self.migrate()
+        self.serve(lambda base_url: None)
+        # add wants a clean work tree, as an operator who commits each step has.
+        self.commit("Initial migration")
+        for entity, fields in MATRIX_ENTITIES:
+            self.add(entity, fields)
+        if self.checks:
+            self.make("check")
+        self.make("makemigration", "MIGRATION_MESSAGE=entities")
+        self.migrate()
+        self.serve(self.exercise_entities)
+        tests_env = {"TEST_DATABASE_URL": self.test_database_url} if self.test_database_url else {}
+        self.make("tests", env=tests_env)
+
+    def commit(self, message: str) -> None:
+        """Commit the whole work tree (possibly nothing) as the ``matrix`` identity."""
+        git = ["git", "-C", str(self.project)]
+        self.session.run(*git, "add", "-A", external=True)
+        identity = ["-c", "user.name=matrix", "-c", "user.email=matrix@localhost"]
+        # Empty after the SQLAlchemy bootstrap: Alembic writes no revision without tables.
+        self.session.run(
+            *git, *identity, "commit", "-q", "--allow-empty", "-m", message, external=True
+        )
+
+    def add(self, entity: str, fields: str) -> None:
+        """``robyn-config add ENTITY [--fields FIELDS]``, then commit it."""
+        command = ["robyn-config", "add", entity, str(self.project)]
+        self.session.run(*command, *(["--fields", fields] if fields else []))
+        self.commit(f"Add {entity}")
+
+    def exercise_entities(self, base_url: str) -> None:
+        """The entity API of every entity in ``MATRIX_ENTITIES`` on the server at ``base_url``."""
+        for entity, fields in MATRIX_ENTITIES:
+            EntityApi(self.session, base_url, entity, fields).exercise()
+
+    def serve(
+        self,
+        exercise: Callable[[str], None],
+        *,
+        start_script: bool = False,
+        database_url: str | None = None,
+    ) -> None:
+        """Start the server, check /healthcheck, run ``exercise``, stop it with SIGTERM.
+
+        The server is `make run.dev`, or with ``start_script`` the container's command
+        `scripts/start.sh` (migrate, then serve) run on the host with the project's virtual
+        environment first on PATH. It serves ``database_url`` or the workflow's database.
+        """
+        base_url = f"http://127.0.0.1:{self.port}"
+        command = ["./scripts/start.sh"] if start_script else ["make", "run.dev"]
+        env = {
+            **os.environ,
+            **self.env,
+            "DATABASE_URL": database_url or self.database_url or SQLITE_URL,
+        }
+        if start_script:
+            venv_bin = self.project / ".venv" / "bin"
+            env["PATH"] = os.pathsep.join([str(venv_bin), self.env["PATH"]])
+        log_path = self.project.parent / f"{self.project.name}-{command[-1].rsplit('/', 1)[-1]}.log"
+        self.session.log(f"{' '.join(command)} in the background (log: {log_path})")
+        server = start_group(command, cwd=self.project, env=env, log_path=log_path)
+        try:
+            status = wait_for_status(f"{base_url}/healthcheck", server, SERVER_START_TIMEOUT)
+            if status != 200:
+                self.session.error(f"GET /healthcheck answered {status}, expected 200")
+            self.session.log("GET /healthcheck -> 200")
+            exercise(base_url)
+            self.session.log("sending SIGTERM to the server's process group")
+            elapsed = stop_group(server, SERVER_STOP_TIMEOUT)
+            if elapsed is None:
+                self.session.error(f"the server still ran {SERVER_STOP_TIMEOUT}s after SIGTERM")
+            self.session.log(f"server process group gone {elapsed:.2f}s after SIGTERM")
+        finally:
+            kill_group(server)
+        output = log_path.read_text(errors="replace")
+        for sign in ("panicked at", "Traceback (most recent call last)"):
+            if sign in output:
+                tail = "\n".join(output.splitlines()[-30:])
+                self.session.error(f"the server did not stop cleanly ({sign!r}):\n{tail}")
