@@ -1,8 +1,8 @@
 """Nox sessions: lint, typecheck, tests, and one end-to-end session per stack-matrix cell.
 
 `nox -l` lists them; `nox --tags ci` runs everything CI runs (README's test command).
-Matrix sessions are `default=False` so a bare `nox` stays quick. The sessions' work lives in
-`tests/support`.
+The heavy sessions (matrix, pg, runbook, reliability, bench) are `default=False`, so a bare
+`nox` runs lint, typecheck and tests only. The sessions' work lives in `tests/support`.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def runbook(session: nox.Session) -> None:
     session.run("robyn-config", "runbook", "run", "workflow", "--project", str(project), env=env)
 
 
-@nox.session(tags=["ci", "reliability"])
+@nox.session(default=False, tags=["ci", "reliability"])
 def reliability(session: nox.Session) -> None:
     """The generated service (one uv project per design x ORM, SQLite) under 30 s of load at
     64 connections, SIGTERM during load, hypothesis fuzzing and hostile requests."""
