@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["OperationFailed", "ScaffoldError", "UsageError"]
+__all__ = ["Interrupted", "OperationFailed", "ScaffoldError", "UsageError"]
 
 
 class ScaffoldError(Exception):
@@ -25,3 +25,9 @@ class OperationFailed(ScaffoldError):
     """The operation started and failed; what it had changed was rolled back (exit status 1)."""
 
     exit_code = 1
+
+
+class Interrupted(ScaffoldError):
+    """Ctrl-C: the operation stopped, and what it had changed was rolled back (exit status 130)."""
+
+    exit_code = 130

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from scaffold.errors import UsageError
 
-__all__ = ["STACKS", "Design", "Orm", "PackageManager", "Stack", "parse_choice"]
+__all__ = ["DEFAULT_STACK", "STACKS", "Design", "Orm", "PackageManager", "Stack", "parse_choice"]
 
 E = TypeVar("E", bound=Enum)
 
@@ -54,6 +54,10 @@ STACKS: tuple[Stack, ...] = tuple(
     Stack(design, orm, manager)
     for design, orm, manager in itertools.product(Design, Orm, PackageManager)
 )
+
+
+# What `create` makes when no choice is given (and the first cell of the matrix).
+DEFAULT_STACK = Stack(Design.DDD, Orm.SQLALCHEMY, PackageManager.UV)
 
 
 def parse_choice(enum: type[E], value: str, option: str) -> E:

@@ -16,6 +16,8 @@ class FileStatus(StrEnum):
 
     CREATE = "create"
     MODIFY = "modify"
+    WOULD_CREATE = "would create"  # --dry-run
+    WOULD_MODIFY = "would modify"  # --dry-run
     IDENTICAL = "identical"
     CONFLICT = "conflict"
 

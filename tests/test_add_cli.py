@@ -90,9 +90,11 @@ def test_dry_run_prints_the_plan_and_diffs_and_writes_nothing(
     assert out.splitlines()[0] == "Dry run: nothing will be written."
     assert "Dry run:" in out.splitlines()[-1] and "was not changed" in out.splitlines()[-1]
     lines = out.splitlines()
-    created = [line.split()[1] for line in lines if line.split()[:1] == ["create"]]
-    modified = [line.split()[1] for line in lines if line.split()[:1] == ["modify"]]
+    created = [line.split()[2] for line in lines if line.split()[:2] == ["would", "create"]]
+    modified = [line.split()[2] for line in lines if line.split()[:2] == ["would", "modify"]]
     assert created and "pyproject.toml" in modified
+    # A dry run says what it would do, never what it did.
+    assert not [line for line in lines if line.split()[:1] in (["create"], ["modify"])]
     for name in modified:
         assert f"--- a/{name}" in lines and f"+++ b/{name}" in lines
     assert '+product = "name:str price:decimal in_stock:bool"' in lines

@@ -12,16 +12,16 @@ from __future__ import annotations
 import copy
 import errno
 import functools
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from scaffold.errors import OperationFailed, UsageError
+from scaffold.errors import Interrupted, OperationFailed, UsageError
 from scaffold.operations import add as add_module
 from scaffold.operations.add import add_entity
-from scaffold.safety import git_safety
+from scaffold.safety.journal import OUTSIDE_GIT_NAME, Journal
 from scaffold.sources import tidy as lint
 from scaffold.sources.edits import (
     AppendClass,
@@ -34,6 +34,7 @@ from scaffold.sources.edits import (
 )
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import git
+from tests.write_faults import fail_nth_write
 
 SPEC = "name:str price:decimal in_stock:bool"
 CELLS = ["ddd-sqlalchemy-uv", "mvc-tortoise-uv"]
@@ -128,46 +129,14 @@ def plan(project: Path) -> add_module.AddResult:
     return add_entity(project=project, entity="product", fields=SPEC, dry_run=True)
 
 
-def fail_path_write(
-    patch: pytest.MonkeyPatch,
-    number: int,
-    error: BaseException,
-    *,
-    partial: bool,
-    among: Collection[Path],
-) -> None:
-    """``Path.write_bytes`` fails on its ``number``-th call (0-based) for one of ``among``.
-
-    With ``partial`` the failing call first writes half its data, as a full disk would.
-    Writes of other paths (ruff's scratch copies) pass through uncounted.
-    """
-    original = Path.write_bytes
-    counted = {path.absolute() for path in among}
-    calls = {"n": 0}
-
-    @functools.wraps(original)
-    def wrapper(self: Path, data: bytes) -> int:
-        if self.absolute() not in counted:
-            return original(self, data)
-        current = calls["n"]
-        calls["n"] += 1
-        if current == number:
-            if partial:
-                original(self, data[: len(data) // 2])
-            raise error
-        return original(self, data)
-
-    patch.setattr(Path, "write_bytes", wrapper)
-
-
 def assert_fails_and_restores(
     project: Path, before: dict[str, object], expected: type[BaseException]
 ) -> BaseException:
     with pytest.raises(expected) as caught:
         run_add(project)
-    if isinstance(caught.value, OperationFailed):
-        assert "Rolled back" in caught.value.message
-        assert caught.value.exit_code == 1
+    if isinstance(caught.value, OperationFailed | Interrupted):
+        assert "Rolled back: the project is as it was before add." in caught.value.message
+        assert caught.value.exit_code == (130 if isinstance(caught.value, Interrupted) else 1)
     assert tree_state(project) == before
     return caught.value
 
@@ -200,7 +169,7 @@ def fail_each_write(
     errors = []
     for number in range(len(paths)):
         with monkeypatch.context() as patch:
-            fail_path_write(patch, number, DISK_FULL, partial=True, among=paths)
+            fail_nth_write(patch, number, DISK_FULL, partial=True, among=paths)
             errors.append(assert_fails_and_restores(project, before, OperationFailed))
     return errors
 
@@ -245,15 +214,15 @@ def test_ctrl_c_at_every_stage(project: Path, monkeypatch: pytest.MonkeyPatch) -
     ]
     for paths, number, partial in stages:
         with monkeypatch.context() as patch:
-            fail_path_write(patch, number, KeyboardInterrupt(), partial=partial, among=paths)
-            assert_fails_and_restores(project, before, KeyboardInterrupt)
+            fail_nth_write(patch, number, KeyboardInterrupt(), partial=partial, among=paths)
+            assert_fails_and_restores(project, before, Interrupted)
 
     def interrupted(root: Path, paths: list[Path]) -> None:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
         patch.setattr(lint, "check_files", interrupted)
-        assert_fails_and_restores(project, before, KeyboardInterrupt)
+        assert_fails_and_restores(project, before, Interrupted)
     assert_add_still_works(project)
 
 
@@ -304,14 +273,12 @@ def test_outside_git_only_the_files_add_modifies_are_backed_up(
     before = tree_state(project)
     planned = plan(project)
 
-    snapshots: list[list[Path]] = []
-    original_snapshot = git_safety.take_snapshot
+    journaled: list[Journal] = []
+    original_save = Journal.save
 
-    def spy_snapshot(root: Path, touched: list[Path]) -> git_safety.Snapshot:
-        snapshots.append(list(touched))
-        snapshot = original_snapshot(root, touched)
-        assert snapshot.git_top is None
-        return snapshot
+    def spy_save(self: Journal) -> None:
+        journaled.append(copy.deepcopy(self))
+        original_save(self)
 
     read: list[Path] = []
     original_read_bytes = Path.read_bytes
@@ -328,7 +295,7 @@ def test_outside_git_only_the_files_add_modifies_are_backed_up(
     def lint_fails(root: Path, paths: list[Path]) -> None:
         raise OperationFailed("lint failed")
 
-    monkeypatch.setattr(add_module, "take_snapshot", spy_snapshot)
+    monkeypatch.setattr(Journal, "save", spy_save)
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     monkeypatch.setattr(Path, "read_text", read_text)
     monkeypatch.setattr(lint, "check_files", lint_fails)
@@ -337,7 +304,10 @@ def test_outside_git_only_the_files_add_modifies_are_backed_up(
     monkeypatch.undo()
 
     assert tree_state(project) == before
-    assert snapshots == [planned.modified]
+    journal = journaled[-1]
+    assert journal.path == project / OUTSIDE_GIT_NAME
+    backed_up = [entry.path for entry in journal.entries if entry.before is not None]
+    assert sorted(backed_up) == planned.modified
     assert set(planned.modified) == {
         project / "pyproject.toml",
         project / "src/app/presentation/__init__.py",
@@ -384,7 +354,7 @@ def test_in_a_monorepo_a_failure_restores_the_whole_work_tree(
     with pytest.raises(UsageError, match=r"OTHER\.md"):
         add_entity(project=monorepo, entity="product")  # dirty elsewhere in the repository
     modified = plan(monorepo).modified
-    fail_path_write(monkeypatch, 1, DISK_FULL, partial=True, among=modified)
+    fail_nth_write(monkeypatch, 1, DISK_FULL, partial=True, among=modified)
     with pytest.raises(OperationFailed):
         run_add(monorepo)
     assert tree_state(top) == before

@@ -131,7 +131,8 @@ def test_invalid_index_url(url: str, tmp_path: Path) -> None:
 def _assert_dry_run_output(stdout: str, dest: Path) -> None:
     assert "\x1b[" not in stdout  # plain output when not on a terminal
     lines = stdout.splitlines()
-    created = [line.split()[1] for line in lines if line.split()[:1] == ["create"]]
+    created = [line.split()[2] for line in lines if line.split()[:2] == ["would", "create"]]
+    assert not [line for line in lines if line.split()[:1] == ["create"]]
     assert "pyproject.toml" in created
     assert "uv.lock" in created
     assert "Makefile" in created

@@ -111,7 +111,7 @@ def test_dry_run_writes_nothing(tmp_path: Path, existing: bool, monkeypatch) -> 
     assert manifest(tmp_path) == before
     assert result.dry_run
     assert {str(p) for _, p in reporter.files} == rendered_paths() | {"uv.lock"}
-    assert {s for s, _ in reporter.files} == {FileStatus.CREATE}
+    assert {s for s, _ in reporter.files} == {FileStatus.WOULD_CREATE}
 
 
 def test_dry_run_does_not_need_the_package_manager(

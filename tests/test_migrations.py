@@ -17,7 +17,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from scaffold.cli import tasks as commands
-from scaffold.errors import OperationFailed, UsageError
+from scaffold.errors import Interrupted, OperationFailed, UsageError
 from scaffold.operations import migrations as migrations_module
 from scaffold.operations.migrations import database_target, make_migration, migrate
 from tests.conftest import ProjectFactory
@@ -225,8 +225,9 @@ def test_ctrl_c_leaves_no_new_file(new_project: ProjectFactory) -> None:
     project = new_project("ddd-sqlalchemy-uv")
     before = manifest(project / "migrations")
     runner = FakeRunner(write("migrations/versions/9_half.py", "half"), raises=KeyboardInterrupt)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(Interrupted, match="no migration file was left behind") as caught:
         make_migration(project=project, message="x", runner=runner)
+    assert caught.value.exit_code == 130
     assert manifest(project / "migrations") == before
 
 

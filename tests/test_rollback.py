@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.errors import OperationFailed
+from scaffold.errors import Interrupted, OperationFailed
 from scaffold.generation import project as blueprint
 from scaffold.matrix import PackageManager, Stack
 from scaffold.operations.create import create_project
-from scaffold.safety.filesystem import Journal
 from scaffold.tools import git as gitops
 from scaffold.tools import package_managers
 from tests.conftest import make_executable
 from tests.helpers import git, manifest, populate_existing
+from tests.write_faults import fail_nth_write
 
 UV = Stack.from_id("ddd-sqlalchemy-uv")
 NAME = "demo"
@@ -61,18 +61,7 @@ def render_fails(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
 
 def _write_fails_after(count: int, error: BaseException, *, partial: bool) -> Arrange:
     def arrange(monkeypatch: pytest.MonkeyPatch, stub_bin: Path) -> None:
-        original = Journal.write
-        calls = {"n": 0}
-
-        def write(self: Journal, path: Path, content: bytes, *, executable: bool = False) -> None:
-            if calls["n"] >= count:
-                if partial:  # the disk fills up half-way through this file
-                    original(self, path, content[: len(content) // 2], executable=executable)
-                raise error
-            calls["n"] += 1
-            original(self, path, content, executable=executable)
-
-        monkeypatch.setattr(Journal, "write", write)
+        fail_nth_write(monkeypatch, count, error, partial=partial)
         monkeypatch.setattr(package_managers, "lock", _fake_lock_writing)
 
     return arrange
@@ -144,7 +133,7 @@ STAGES: list[tuple[str, Arrange, type[BaseException], str]] = [
     ("lock", lock_fails, OperationFailed, "No solution found"),
     ("lock-real-uv", real_uv_fails, OperationFailed, "No solution found"),
     ("lock-no-lockfile", real_uv_succeeds_without_lock, OperationFailed, "uv lock"),
-    ("lock-ctrl-c", lock_interrupted, KeyboardInterrupt, ""),
+    ("lock-ctrl-c", lock_interrupted, Interrupted, "Interrupted"),
     ("git", git_fails, OperationFailed, "hook exploded"),
     ("git-real", real_git_fails, OperationFailed, "unable to write new index file"),
 ]

@@ -25,7 +25,7 @@ class ConsoleReporter:
         print(text, file=self.stream, flush=True)
 
     def file(self, status: FileStatus, path: PurePosixPath) -> None:
-        self._print(f"{self.prefix}{status.value:>10}  {path}")
+        self._print(f"{self.prefix}{status.value:>12}  {path}")
 
     def note(self, message: str) -> None:
         self._print(message)

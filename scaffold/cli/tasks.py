@@ -19,7 +19,7 @@ from scaffold.cli.edge import edge
 from scaffold.cli.parsing import optional_positionals
 from scaffold.cli.runbook_tasks import runbook_collection
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+from scaffold.matrix import DEFAULT_STACK, Design, Orm, PackageManager, Stack, parse_choice
 from scaffold.project.entities import FieldType
 
 if TYPE_CHECKING:
@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ["namespace"]
 
-_edge = edge(interrupted="Interrupted; what had been changed was rolled back.")
+INTERRUPTED = "Interrupted; what had been changed was rolled back."
+_edge = edge(interrupted=INTERRUPTED)
+
+
+def _create_destination(arguments: dict[str, Any]) -> str | None:
+    """create's project: DEST, else ./NAME."""
+    return arguments.get("dest") or arguments.get("name")
 
 
 def _positional(value: str | None, what: str) -> str | None:
@@ -47,22 +53,23 @@ def _choices(enum: type[Any]) -> str:
     help={
         "name": "Project name (letters, digits, '-', '_'; starts with a letter).",
         "dest": "Directory to create the project in (default: ./NAME).",
-        "design": f"Code layout: {_choices(Design)} (default: ddd).",
-        "orm": f"ORM: {_choices(Orm)} (default: sqlalchemy).",
-        "package-manager": f"Package manager: {_choices(PackageManager)} (default: uv).",
+        "design": f"Code layout: {_choices(Design)} (default: {DEFAULT_STACK.design}).",
+        "orm": f"ORM: {_choices(Orm)} (default: {DEFAULT_STACK.orm}).",
+        "package-manager": f"Package manager: {_choices(PackageManager)} "
+        f"(default: {DEFAULT_STACK.package_manager}).",
         "index-url": "Package index the project resolves and locks from (its primary index).",
         "git": "Make the project a git repository with an initial commit (default).",
         "dry-run": "Print the plan and write nothing.",
     },
 )
-@_edge
+@edge(interrupted=INTERRUPTED, directory=_create_destination)
 def create(
     c: Context,
     name: str,
     dest: str | None = None,
-    design: str = Design.DDD.value,
-    orm: str = Orm.SQLALCHEMY.value,
-    package_manager: str = PackageManager.UV.value,
+    design: str = DEFAULT_STACK.design.value,
+    orm: str = DEFAULT_STACK.orm.value,
+    package_manager: str = DEFAULT_STACK.package_manager.value,
     index_url: str | None = None,
     git: bool = True,
     dry_run: bool = False,
@@ -227,11 +234,31 @@ def doctor(c: Context, project: str | None = None) -> None:
         raise OperationFailed(f"doctor found {count} problem{'s' if count > 1 else ''}.")
 
 
+@task(
+    positional=["project"],
+    auto_shortflags=False,
+    help={"project": "The service's directory (default: the current directory)."},
+)
+@edge(interrupted=INTERRUPTED, recover=False)
+def recover(c: Context, project: str | None = None) -> None:
+    """Finish undoing a robyn-config command that was killed or could not roll back."""
+    from scaffold.safety.recovery import recover_pending
+
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    recovered = recover_pending(Path(directory))
+    for item in recovered:
+        reporter.note(item.message())
+    if not recovered:
+        reporter.note(f"Nothing to recover in {Path(directory).absolute()}.")
+
+
 optional_positionals("create", "dest")
 optional_positionals("add", "project")
 optional_positionals("makemigration", "project")
 optional_positionals("migrate", "project")
 optional_positionals("doctor", "project")
+optional_positionals("recover", "project")
 
-namespace = Collection(create, add, makemigration, migrate, doctor)
+namespace = Collection(create, add, makemigration, migrate, doctor, recover)
 namespace.add_collection(runbook_collection)

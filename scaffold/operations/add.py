@@ -7,14 +7,14 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.errors import UsageError
 from scaffold.generation.entity import module_path, render_entity
 from scaffold.matrix import Design
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
-from scaffold.safety import recovery
-from scaffold.safety.git_safety import git_root, refuse_dirty, take_snapshot
+from scaffold.safety.guard import refuse_dirty
+from scaffold.safety.transaction import Transaction, checkpoint
 from scaffold.sources import tidy as lint
 from scaffold.sources.edits import (
     EnsureAllEntry,
@@ -189,7 +189,8 @@ def add_entity(
     """Add ``entity`` (with ``fields``) to the project at ``project``.
 
     Everything is computed in memory first; nothing is written in a dry run or when any input
-    or edit is refused. On failure (Ctrl-C included) the tree is restored to its snapshot.
+    or edit is refused. The writes go through one `Transaction`: on failure (Ctrl-C included)
+    the tree is put back path by path, and the status lines are reported once add succeeded.
     """
     report = reporter or SilentReporter()
     config = load_project(project)
@@ -198,6 +199,8 @@ def add_entity(
     parsed_fields = parse_fields(fields)
     if name.module in config.entities:
         raise UsageError(f"The entity {name.module!r} already exists in {config.root}.")
+    if not dry_run:
+        refuse_dirty(config.root, allow_dirty=allow_dirty)
     rendered = render_entity(config, name, parsed_fields)
     existing = sorted(str(_relative(config, path)) for path in rendered.files if path.exists())
     if existing:
@@ -222,64 +225,37 @@ def add_entity(
     result.created = sorted(new_files)
     result.modified = sorted(path for path, (old, new) in sources.items() if old != new)
     result.diffs = {path: _diff(config, path, *sources[path]) for path in result.modified}
-    for path in result.created:
-        report.file(FileStatus.CREATE, _relative(config, path))
-    for path in result.modified:
-        report.file(FileStatus.MODIFY, _relative(config, path))
     if dry_run:
+        _report_files(report, config, result, FileStatus.WOULD_CREATE, FileStatus.WOULD_MODIFY)
         return result
 
-    top = git_root(config.root)
-    if top is not None and not allow_dirty:
-        refuse_dirty(top)
-    snapshot = take_snapshot(config.root, touched=result.modified)
-    # Written before the first change, so that a killed add is undone by the next command.
     planned = {**new_files, **{path: sources[path][1].encode() for path in result.modified}}
-    pending = recovery.begin(
-        snapshot, created=_to_create(new_files), planned=planned, description=f"add {name.module}"
-    )
-    created: list[Path] = []
-    try:
-        recovery.checkpoint("add:journal-written")
-        for path, content in new_files.items():
-            missing = [parent for parent in reversed(path.parents) if not parent.exists()]
-            for parent in missing:
-                parent.mkdir()
-                created.append(parent)
-            created.append(path)
-            path.write_bytes(content)
-            recovery.checkpoint("add:file-created")
-        for path in result.modified:
-            path.write_bytes(planned[path])
-            recovery.checkpoint("add:file-modified")
+    with Transaction(
+        root=config.root,
+        name="add",
+        description=f"add {name.module}",
+        undone="the project is as it was before add",
+    ) as transaction:
+        transaction.write_files(planned)
         python_files = [
             p
             for p in [*result.created, *result.modified]
             if p.suffix == ".py" and p not in operators_layout
         ]
         lint.check_files(config.root, python_files)
-        recovery.checkpoint("add:linted")
-    except (ScaffoldError, OSError) as error:
-        snapshot.restore(created)
-        pending.discard()
-        reason = error.message if isinstance(error, ScaffoldError) else str(error)
-        raise OperationFailed(
-            f"{reason}\nRolled back: the project is as it was before add."
-        ) from error
-    except BaseException:
-        snapshot.restore(created)
-        pending.discard()
-        raise
-    pending.discard()
+        checkpoint("add:linted")
+    _report_files(report, config, result, FileStatus.CREATE, FileStatus.MODIFY)
     return result
 
 
-def _to_create(new_files: dict[Path, bytes]) -> list[Path]:
-    """Every directory and file writing ``new_files`` will create, parents first."""
-    planned: list[Path] = []
-    for path in new_files:
-        for parent in reversed(path.parents):
-            if not parent.exists() and parent not in planned:
-                planned.append(parent)
-        planned.append(path)
-    return planned
+def _report_files(
+    report: Reporter,
+    config: ProjectConfig,
+    result: AddResult,
+    created: FileStatus,
+    modified: FileStatus,
+) -> None:
+    for path in result.created:
+        report.file(created, _relative(config, path))
+    for path in result.modified:
+        report.file(modified, _relative(config, path))

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.errors import UsageError
 from scaffold.generation import project as blueprint
 from scaffold.generation.render import RenderedFile
 from scaffold.matrix import Stack
 from scaffold.project.names import validate_project_name
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
-from scaffold.safety.filesystem import Journal
+from scaffold.safety.journal import OUTSIDE_GIT_NAME
+from scaffold.safety.transaction import Transaction
 from scaffold.tools import git as gitops
 from scaffold.tools import package_managers
 
@@ -114,49 +115,69 @@ def create_project(
             f"DEST {destination} already has files that create would overwrite: "
             f"{', '.join(conflicts)}; move them away or choose another DEST."
         )
-    for item in result.files:
-        report.file(item.status, item.path)
     if dry_run:
+        for item in result.files:
+            report.file(_planned(item.status), item.path)
         return result
 
-    journal = Journal.start(destination)
-    try:
-        journal.ensure_root()
-        for rendered in files:
-            target = destination / rendered.path
-            if not target.exists():
-                journal.write(target, rendered.content, executable=rendered.executable)
-        with report.step(f"Locking dependencies with {spec.executable}"):
+    created_root = not destination.exists()
+    undone = (
+        f"removed {destination}"
+        if created_root
+        else f"removed what create had written in {destination}; nothing else changed"
+    )
+    with Transaction(
+        root=destination,
+        name="create",
+        description=f"create {name}",
+        undone=undone,
+        # In the project folder even when it becomes a work tree: recovery looks there too.
+        journal=destination / OUTSIDE_GIT_NAME,
+    ) as transaction:
+        transaction.make_directory(destination)
+        transaction.write_files(
+            {destination / item.path: item.content for item in files},
+            executable={destination / item.path for item in files if item.executable},
+        )
+        lock_file = destination / spec.lock_file
+        with (
+            report.step(f"Locking dependencies with {spec.executable}"),
+            # poetry may leave its in-project virtualenv behind on failure.
+            transaction.tool(
+                f"Locking with {spec.executable}", creates=[lock_file], adds_to_top=[destination]
+            ),
+        ):
             result.lock_file = package_managers.lock(destination, stack.package_manager)
-        journal.adopt(result.lock_file)
         if git:
-            git_existed = (destination / ".git").exists()
-            if (destination / ".git").is_dir():
-                # A failed commit must not leave the operator's index with our files staged.
-                journal.preserve(destination / ".git" / "index")
             paths = [str(item.path) for item in result.files]
-            with report.step("Making the initial git commit"):
+            with (
+                report.step("Making the initial git commit"),
+                transaction.tool("Committing", **_git_writes(destination)),
+            ):
                 result.commit = gitops.commit_new_project(
                     destination, paths, f"Create {name} ({stack.id}) with robyn-config"
                 )
-            if not git_existed:
-                journal.adopt(destination / ".git")
-    except (ScaffoldError, OSError) as error:
-        journal.rollback()
-        reason = error.message if isinstance(error, ScaffoldError) else _describe(error)
-        raise OperationFailed(f"{reason}\n{_rolled_back(journal)}") from error
-    except BaseException:
-        journal.rollback()
-        raise
+    for item in result.files:
+        report.file(item.status, item.path)
     return result
 
 
-def _rolled_back(journal: Journal) -> str:
-    if journal.root_created:
-        return f"Rolled back: removed {journal.root}."
-    return f"Rolled back: removed what create had written in {journal.root}; nothing else changed."
+def _planned(status: FileStatus) -> FileStatus:
+    """The dry run's word for a status: what would be done."""
+    return FileStatus.WOULD_CREATE if status is FileStatus.CREATE else status
 
 
-def _describe(error: OSError) -> str:
-    where = f" ({error.filename})" if error.filename else ""
-    return f"Writing the project failed: {error.strerror or error}{where}."
+def _git_writes(destination: Path) -> dict[str, list[Path]]:
+    """What the initial commit may write: a new ``.git``, or the index and branch of one."""
+    dot_git = destination / ".git"
+    if not dot_git.exists():
+        return {"creates": [dot_git]}
+    if not dot_git.is_dir():
+        return {}  # a worktree's pointer file: its git directory lies elsewhere
+    # A failed commit must not leave the operator's index with our files staged, nor their
+    # branch pointing at a commit whose files were rolled back.
+    changes = [dot_git / "index"]
+    head = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+    if head.startswith("ref: "):
+        changes.append(dot_git / head.removeprefix("ref: "))
+    return {"changes": changes}

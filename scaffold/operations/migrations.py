@@ -13,8 +13,7 @@ import os
 import re
 import socket
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
@@ -23,6 +22,7 @@ from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import Orm, PackageManager
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.reporting import Reporter, SilentReporter
+from scaffold.safety.transaction import Transaction
 from scaffold.tools import package_managers
 
 __all__ = [
@@ -193,30 +193,6 @@ def _entries(folder: Path) -> set[Path]:
     return set(folder.rglob("*")) if folder.is_dir() else set()
 
 
-@contextmanager
-def _remove_new_entries_on_failure(folder: Path) -> Iterator[set[Path]]:
-    """Yield the entries of ``folder`` before; on any exception remove what was added."""
-    before = _entries(folder)
-    folder_existed = folder.exists()
-    try:
-        yield before
-    except BaseException:
-        _remove_new(folder, before, folder_existed)
-        raise
-
-
-def _remove_new(folder: Path, before: set[Path], folder_existed: bool) -> None:
-    # Deepest first, so folders are empty by the time they are removed.
-    for entry in sorted(_entries(folder) - before, key=lambda p: len(p.parts), reverse=True):
-        if entry.is_dir() and not entry.is_symlink():
-            with suppress(OSError):
-                entry.rmdir()
-        else:
-            entry.unlink(missing_ok=True)
-    if not folder_existed and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-
-
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 
 
@@ -251,8 +227,6 @@ def _run_tool(
     command: Sequence[str],
     config: ProjectConfig,
     env: Mapping[str, str],
-    *,
-    aftermath: str = ".",
 ) -> str:
     completed = runner(command, config.root, env)
     output = (completed.stdout or "") + "\n" + (completed.stderr or "")
@@ -263,7 +237,7 @@ def _run_tool(
             hint = " Apply the existing migrations first with 'robyn-config migrate'."
         raise OperationFailed(
             f"'{shown}' failed (exit status {completed.returncode}): "
-            f"{failure_summary(output, config.root)}{aftermath}{hint}"
+            f"{failure_summary(output, config.root)}.{hint}"
         )
     return output
 
@@ -347,19 +321,21 @@ def make_migration(
         versions, label = config.root / AERICH_VERSIONS, "Aerich"
     command = tool_command(config.stack.package_manager, *arguments)
     folder = config.root / MIGRATIONS_FOLDER
-    with _remove_new_entries_on_failure(folder) as before:
-        folder_existed = folder.exists()
-        with report.step(f"Generating a migration with {label}"):
-            output = _run_tool(
-                run,
-                command,
-                config,
-                project_environment(config),
-                aftermath="; no migration file was left behind.",
-            )
+    before = _entries(versions)
+    with Transaction(
+        root=config.root,
+        name="makemigration",
+        description=f"makemigration {text!r}",
+        undone="no migration file was left behind",
+    ) as transaction:
+        with (
+            report.step(f"Generating a migration with {label}"),
+            transaction.tool(f"Generating a migration with {label}", adds_to=[folder]),
+        ):
+            output = _run_tool(run, command, config, project_environment(config))
         new = sorted(p for p in _entries(versions) - before if p.suffix == ".py")
         if len(new) == 1 and orm is Orm.SQLALCHEMY and _is_empty_revision(new[0]):
-            _remove_new(folder, before, folder_existed)
+            transaction.revert()  # nothing changed: the tool's empty revision goes too
             new = []
     return MakeMigrationResult(
         project=config.root, orm=orm, revision=new[-1] if new else None, output=output

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from scaffold.errors import OperationFailed, ScaffoldError, UsageError
+from scaffold.errors import Interrupted, OperationFailed, UsageError
 from scaffold.operations.runbooks import Runbook, Step
 from scaffold.reporting import Reporter
 from scaffold.tools.package_managers import project_tool_environment
@@ -46,10 +46,8 @@ class StepFailed(OperationFailed):
     """A step's commands exited non-zero (exit status 1)."""
 
 
-class RunbookInterrupted(ScaffoldError):
+class RunbookInterrupted(Interrupted):
     """Ctrl-C during a run: the step's processes were stopped (exit status 130)."""
-
-    exit_code = 130
 
 
 class StepStatus(StrEnum):

@@ -1,9 +1,9 @@
 """`add` killed with SIGKILL half-way: the next command (any of them) restores the tree.
 
 ``ROBYN_CONFIG_CRASH_AT`` makes the console script kill itself at a named checkpoint of add
-(``scaffold.safety.recovery.checkpoint``): after the journal is written, after the first new file,
-after the first modified file, after lint. A timed kill from outside covers whatever point the
-process happens to be at.
+(``scaffold.safety.transaction.checkpoint``): after the journal is written, after the first
+new file, after the first modified file, after lint. A timed kill from outside covers
+whatever point the process happens to be at.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from scaffold.safety.recovery import CRASH_POINT_VARIABLE, OUTSIDE_GIT_NAME, journal_path
+from scaffold.safety.journal import OUTSIDE_GIT_NAME, journal_path
+from scaffold.safety.transaction import CRASH_POINT_VARIABLE
+from scaffold.safety.undo import partial_path
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import CONSOLE_SCRIPT, git, run_program
 
@@ -139,7 +141,9 @@ def test_an_unreadable_journal_refuses_with_the_restoring_command(
     completed = console("doctor", str(project), cwd=project, env=cli_env)
     assert completed.returncode == 1
     lines = completed.stderr.strip().splitlines()
-    assert len(lines) == 1 and "git reset --hard HEAD" in lines[0] and str(journal) in lines[0]
+    assert len(lines) == 1 and "cannot be read" in lines[0]
+    assert f"then delete {journal}" in lines[0]
+    assert journal.read_text() == "{ truncated"  # never guessed at: left for the operator
 
 
 def killed_after_first_edit(project: Path, cli_env: dict[str, str]) -> dict[str, Any]:
@@ -159,8 +163,13 @@ def test_edits_made_after_the_crash_are_kept(
     project = new_project("ddd-sqlalchemy-uv")
     before = tree_state(project)
     journal = killed_after_first_edit(project, cli_env)
-    written = [Path(path) for path in journal["planned"] if Path(path).is_file()]
-    new_file = next(path for path in written if str(path) not in journal["backups"])
+    files = [entry for entry in journal["entries"] if entry["kind"] == "file"]
+    written = [Path(entry["path"]) for entry in files if Path(entry["path"]).is_file()]
+    new_file = next(
+        Path(entry["path"])
+        for entry in files
+        if entry["before"] is None and Path(entry["path"]) in written
+    )
     # After the crash and before the next command, the operator edits a file add never
     # touches and one that add had just created.
     (project / "README.md").write_text("edited after the crash\n")
@@ -184,12 +193,17 @@ def test_edits_made_after_the_crash_are_kept(
 def test_a_write_cut_short_by_the_crash_is_still_undone(
     new_project: ProjectFactory, cli_env: dict[str, str]
 ) -> None:
-    """A file holding only the start of what add was writing is add's, not the operator's."""
+    """A write killed half-way leaves only the start of the bytes in the temporary sibling.
+
+    Files are renamed into place once complete, so the path itself holds the old bytes; the
+    half-written sibling is add's and goes, and so does everything else add wrote.
+    """
     project = new_project("mvc-sqlalchemy-uv")
     before = tree_state(project)
     journal = killed_after_first_edit(project, cli_env)
-    modified = Path(next(iter(journal["backups"])))
-    planned = modified.read_bytes()
-    modified.write_bytes(planned[: len(planned) // 2])  # as if killed in the middle of write()
+    modified = next(
+        Path(entry["path"]) for entry in journal["entries"] if entry.get("before") is not None
+    )
+    partial_path(modified).write_bytes(modified.read_bytes()[:10])  # as if killed in write()
     console("runbook", "list", cwd=project, env=cli_env)
     assert tree_state(project) == before
