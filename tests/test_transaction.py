@@ -232,6 +232,7 @@ def test_a_tool_s_new_output_goes_and_the_rest_stays(tmp_path: Path) -> None:
         transaction.write_files({root / "ours.py": b"x = 1\n"})
         with transaction.tool(
             "Running the tool",
+            step="run",
             creates=[root / "uv.lock"],
             changes=[root / "data.bin"],
             adds_to=[root / "migrations", root / "fresh"],
@@ -251,7 +252,7 @@ def test_a_tool_s_output_changed_later_is_kept(tmp_path: Path) -> None:
     root = tmp_path / "p"
     root.mkdir()
     with pytest.raises(OperationFailed) as caught, txn(root) as transaction:
-        with transaction.tool("Locking", creates=[root / "uv.lock"]):
+        with transaction.tool("Locking", step="lock", creates=[root / "uv.lock"]):
             (root / "uv.lock").write_text("lock\n")
         (root / "uv.lock").write_text("edited after the tool\n")
         raise OperationFailed("failed.")

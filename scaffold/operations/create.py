@@ -144,7 +144,10 @@ def create_project(
             report.step(f"Locking dependencies with {spec.executable}"),
             # poetry may leave its in-project virtualenv behind on failure.
             transaction.tool(
-                f"Locking with {spec.executable}", creates=[lock_file], adds_to_top=[destination]
+                f"Locking with {spec.executable}",
+                step="lock",
+                creates=[lock_file],
+                adds_to_top=[destination],
             ),
         ):
             result.lock_file = package_managers.lock(destination, stack.package_manager)
@@ -152,7 +155,7 @@ def create_project(
             paths = [str(item.path) for item in result.files]
             with (
                 report.step("Making the initial git commit"),
-                transaction.tool("Committing", **_git_writes(destination)),
+                transaction.tool("Committing", step="commit", **_git_writes(destination)),
             ):
                 result.commit = gitops.commit_new_project(
                     destination, paths, f"Create {name} ({stack.id}) with robyn-config"

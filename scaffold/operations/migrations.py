@@ -330,7 +330,9 @@ def make_migration(
     ) as transaction:
         with (
             report.step(f"Generating a migration with {label}"),
-            transaction.tool(f"Generating a migration with {label}", adds_to=[folder]),
+            transaction.tool(
+                f"Generating a migration with {label}", step="generate", adds_to=[folder]
+            ),
         ):
             output = _run_tool(run, command, config, project_environment(config))
         new = sorted(p for p in _entries(versions) - before if p.suffix == ".py")

@@ -47,6 +47,7 @@ __all__ = [
 # For the fault tests only: the process kills (or stops) itself at the named checkpoint.
 CRASH_POINT_VARIABLE = "ROBYN_CONFIG_CRASH_AT"
 STOP_POINT_VARIABLE = "ROBYN_CONFIG_STOP_AT"
+_stopped: set[str] = set()
 
 
 def checkpoint(name: str) -> None:
@@ -57,7 +58,8 @@ def checkpoint(name: str) -> None:
     """
     if os.environ.get(CRASH_POINT_VARIABLE) == name:
         os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get(STOP_POINT_VARIABLE) == name:
+    if os.environ.get(STOP_POINT_VARIABLE) == name and name not in _stopped:
+        _stopped.add(name)  # once: the test changes the tree, then lets the command go on
         os.kill(os.getpid(), signal.SIGSTOP)
 
 
@@ -244,6 +246,7 @@ class Transaction:
         self,
         label: str,
         *,
+        step: str,
         creates: Sequence[Path] = (),
         changes: Sequence[Path] = (),
         adds_to: Sequence[Path] = (),
@@ -253,6 +256,7 @@ class Transaction:
 
         Args:
             label: what the tool does, for a failure's message (``Locking with uv``).
+            step: its checkpoint's name: ``<command>:<step>-done`` once it has run.
             creates: paths the tool may create (a lock file, ``.git``).
             changes: existing files the tool may change (git's index).
             adds_to: folders the tool may add entries to anywhere below them.
@@ -285,4 +289,4 @@ class Transaction:
             if isinstance(now, bytes):
                 entry.after = digest(now)
         self._record([])
-        checkpoint(f"{self.name}:tool-done")
+        checkpoint(f"{self.name}:{step}-done")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -14,8 +15,6 @@ from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import PackageManager
 
 __all__ = ["ManagerSpec", "lock", "project_tool_environment", "require_manager", "spec_for"]
-
-OUTPUT_TAIL_LINES = 12
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def require_manager(manager: PackageManager) -> str:
     return found
 
 
-def tail(output: str, lines: int = OUTPUT_TAIL_LINES) -> str:
+def tail(output: str, lines: int = 1) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
 
 
@@ -93,6 +92,12 @@ def project_tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def _exit_status(returncode: int) -> str:
+    if returncode < 0:
+        return f"killed by {signal.Signals(-returncode).name}"
+    return f"exit status {returncode}"
+
+
 def lock(project: Path, manager: PackageManager) -> Path:
     """Produce the manager's lock file in ``project`` with the real tool; return its path."""
     spec = spec_for(manager)
@@ -115,9 +120,10 @@ def lock(project: Path, manager: PackageManager) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
     lock_path = project / spec.lock_file
     if completed.returncode != 0 or not lock_path.is_file():
-        output = tail(completed.stdout + "\n" + completed.stderr)
+        # The tool's conclusion is its last line; the rest is for running it by hand.
+        last = tail(completed.stdout + "\n" + completed.stderr, 1).strip() or "no output"
+        status = _exit_status(completed.returncode)
         raise OperationFailed(
-            f"'{spec.executable} {' '.join(spec.lock_args)}' failed (exit status "
-            f"{completed.returncode}):\n{output}"
+            f"'{spec.executable} {' '.join(spec.lock_args)}' failed ({status}): {last.rstrip('.')}."
         )
     return lock_path
