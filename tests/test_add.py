@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.generation.entity import module_path
 from scaffold.matrix import Design
 from scaffold.operations.add import AddResult, add_entity
 from scaffold.project.config import load_project
+from scaffold.project.layout import module_path
 from tests.conftest import ProjectFactory, tree_state
 from tests.helpers import RUFF, git
 

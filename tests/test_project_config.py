@@ -10,7 +10,8 @@ import pytest
 
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager
-from scaffold.project.config import DEFAULT_ADD_PATHS, load_project
+from scaffold.project.config import load_project
+from scaffold.project.layout import DEFAULT_ADD_PATHS
 from tests.conftest import ProjectFactory
 
 

@@ -10,11 +10,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from scaffold.generation.field_types import FIELD_TYPES, entity_imports
-from scaffold.generation.layout import PATHS, module_names
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
-from scaffold.project.config import DEFAULT_ADD_PATHS
 from scaffold.project.entities import FieldType, parse_fields
+from scaffold.project.layout import TEMPLATE_PATHS as PATHS
+from scaffold.project.layout import module_name
 
 TEMPLATES = Path(str(template_root()))
 # A segment ``__name__`` (with or without suffixes) that Python itself gives meaning to.
@@ -94,20 +94,13 @@ def test_entity_placeholders_are_known() -> None:
             assert set(_dunders(segment)) <= PYTHON_DUNDERS | ENTITY_PLACEHOLDERS, relative
 
 
-def test_layout_agrees_with_the_default_add_paths() -> None:
-    routes_key = {Design.DDD: "presentation_path", Design.MVC: "views_path"}
-    for design in Design:
-        add = DEFAULT_ADD_PATHS[design]
-        assert PATHS[design]["tables"] + ".py" == add["database_table_path"]
-        assert PATHS[design]["routes"] == add[routes_key[design]]
-
-
 def test_module_names_are_the_dotted_paths_below_src() -> None:
-    assert module_names(Design.MVC) == {
+    assert {key: module_name(path) for key, path in PATHS[Design.MVC].items()} == {
         "routes": "app.views",
         "connection": "app.models.database",
         "tables": "app.models.models",
     }
+    assert module_name("src/app/urls.py") == "app.urls"
 
 
 # --- the field-type table and the templates that use it ----------------------------------

@@ -22,6 +22,7 @@ from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType
+from scaffold.project.layout import module_path
 
 __all__ = [
     "INVALID_SAMPLES",
@@ -29,7 +30,6 @@ __all__ = [
     "UPDATED_SAMPLES",
     "EntityFiles",
     "entity_context",
-    "module_path",
     "render_entity",
 ]
 
@@ -50,19 +50,6 @@ class EntityFiles:
 
     files: dict[Path, bytes]
     snippets: dict[Path, str]
-
-
-def module_path(project: Path, target: Path) -> str:
-    """The dotted import path of ``target`` (a package directory or a ``.py`` file)."""
-    relative = (
-        target.relative_to(project).with_suffix("")
-        if target.suffix == ".py"
-        else target.relative_to(project)
-    )
-    parts = list(relative.parts)
-    if parts and parts[0] == "src":
-        parts = parts[1:]
-    return ".".join(parts)
 
 
 def entity_context(

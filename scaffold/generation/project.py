@@ -6,10 +6,9 @@ import re
 from typing import Any
 
 from scaffold import __version__
-from scaffold.generation.layout import PATHS, module_names
 from scaffold.generation.render import RenderedFile, layers_for, render_layers, template_root
 from scaffold.matrix import Stack
-from scaffold.project.config import DEFAULT_ADD_PATHS
+from scaffold.project.layout import DEFAULT_ADD_PATHS, TEMPLATE_PATHS, module_name
 
 __all__ = ["PYTHON_VERSION", "project_context", "project_files"]
 
@@ -29,7 +28,7 @@ def project_context(*, name: str, stack: Stack, index_url: str | None) -> dict[s
         "index_url": index_url or "",
         "template_version": __version__,
         "python_version": PYTHON_VERSION,
-        "modules": module_names(stack.design),
+        "modules": {key: module_name(path) for key, path in TEMPLATE_PATHS[stack.design].items()},
         "add_paths": dict(DEFAULT_ADD_PATHS[stack.design]),
     }
 
@@ -38,5 +37,5 @@ def project_files(*, name: str, stack: Stack, index_url: str | None) -> list[Ren
     """Render the project tree for ``stack`` in memory."""
     context = project_context(name=name, stack=stack, index_url=index_url)
     return render_layers(
-        template_root() / "project", layers_for(stack), context, paths=PATHS[stack.design]
+        template_root() / "project", layers_for(stack), context, paths=TEMPLATE_PATHS[stack.design]
     )

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from scaffold.errors import UsageError
-from scaffold.generation.entity import module_path, render_entity
+from scaffold.generation.entity import render_entity
 from scaffold.matrix import Design
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
+from scaffold.project.layout import REGISTRY_FUNCTION, module_path, route_registry
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
@@ -30,7 +31,6 @@ __all__ = ["AddResult", "add_entity"]
 
 # Modules every project has besides what is on disk: an entity must not shadow these.
 RESERVED_MODULES = frozenset({"app", "tests", "src"})
-REGISTRY_FUNCTION = "register_routes"
 
 
 @dataclass
@@ -97,30 +97,25 @@ def _refuse_shadowing(name: EntityName, imported: frozenset[str]) -> None:
 def _registry_edits(config: ProjectConfig, entity: EntityName) -> dict[Path, list[SourceEdit]]:
     """The structural edits of existing files: route registry and repository exports."""
     paths = config.add_paths
+    routes = route_registry(config.stack.design, paths)
     repository_class = f"{entity.class_name}Repository"
-    if config.stack.design is Design.DDD:
-        registry = paths["presentation_path"] / "__init__.py"
-        routes_package = module_path(config.root, paths["presentation_path"])
-        exports = paths["database_repository_path"] / "__init__.py"
-        repository_module = module_path(config.root, paths["database_repository_path"])
-        return {
-            registry: [
-                EnsureImport(routes_package, entity.module),
-                EnsureRegisterCall(REGISTRY_FUNCTION, entity.module),
-            ],
-            exports: [
-                EnsureImport(f"{repository_module}.{entity.module}", repository_class),
-                EnsureAllEntry(repository_class),
-            ],
-        }
-    views_package = module_path(config.root, paths["views_path"])
-    return {
-        paths["urls_path"]: [
-            EnsureImport(views_package, entity.module),
+    edits: dict[Path, list[SourceEdit]] = {
+        routes.registry: [
+            EnsureImport(routes.package(config.root), entity.module),
             EnsureRegisterCall(REGISTRY_FUNCTION, entity.module),
-        ],
-        paths["database_repository_path"]: [EnsureAllEntry(repository_class)],
+        ]
     }
+    repositories = paths["database_repository_path"]
+    if config.stack.design is Design.DDD:
+        # A package of repository modules whose __init__ re-exports each class.
+        module = f"{module_path(config.root, repositories)}.{entity.module}"
+        edits[repositories / "__init__.py"] = [
+            EnsureImport(module, repository_class),
+            EnsureAllEntry(repository_class),
+        ]
+    else:
+        edits[repositories] = [EnsureAllEntry(repository_class)]
+    return edits
 
 
 def _relative(config: ProjectConfig, path: Path) -> PurePosixPath:

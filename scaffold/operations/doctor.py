@@ -30,23 +30,12 @@ from scaffold.operations.migrations import (
     tool_command,
 )
 from scaffold.project.config import ProjectConfig, load_project
+from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
 from scaffold.reporting import Reporter, SilentReporter
 from scaffold.tools import package_managers
 
 __all__ = ["Check", "DoctorResult", "run_doctor"]
 
-SECTION = "[tool.robyn-config]"
-REGISTRY_FUNCTION = "register_routes"
-LAYOUTS = {
-    Design.DDD: (
-        "config/",
-        "domain/",
-        "operational/",
-        "presentation/",
-        "infrastructure/database/",
-    ),
-    Design.MVC: ("config/", "models/", "views/", "urls.py", "middlewares/"),
-}
 INSTALL_FIX = "run 'make install.dev' in the project"
 
 
@@ -140,14 +129,14 @@ def _layout_check(config: ProjectConfig) -> Check:
     app = config.root / "src" / "app"
     missing = [
         entry
-        for entry in LAYOUTS[design]
+        for entry in APP_LAYOUT[design]
         if not ((app / entry).is_dir() if entry.endswith("/") else (app / entry).is_file())
     ]
     if missing:
         return Check(
             name,
             f"src/app lacks {', '.join(missing)}",
-            f"restore them (the {design.value} design expects {' '.join(LAYOUTS[design])})",
+            f"restore them (the {design.value} design expects {' '.join(APP_LAYOUT[design])})",
         )
     return Check(name)
 
@@ -191,19 +180,6 @@ def _migration_tool_check(config: ProjectConfig) -> Check:
 
 
 # --- the route registry ---------------------------------------------------------------------
-
-
-def _route_places(config: ProjectConfig) -> tuple[Path, Path]:
-    """(routes package folder, registry file) for the project's design."""
-    if config.stack.design is Design.DDD:
-        folder = config.add_paths["presentation_path"]
-        return folder, folder / "__init__.py"
-    return config.add_paths["views_path"], config.add_paths["urls_path"]
-
-
-def _package_name(config: ProjectConfig, folder: Path) -> str:
-    parts = list(folder.relative_to(config.root).parts)
-    return ".".join(parts[1:] if parts[:1] == ["src"] else parts)
 
 
 def _defines_register(source: Path) -> bool:
@@ -268,10 +244,11 @@ def _registry(tree: ast.Module, package: str) -> tuple[set[str], set[str]] | Non
 
 
 def _route_checks(config: ProjectConfig) -> list[Check]:
-    folder, registry = _route_places(config)
+    routes = route_registry(config.stack.design, config.add_paths)
+    folder, registry = routes.folder, routes.registry
     reg = _rel(config, registry)
     name = f"route registry ({reg})"
-    package = _package_name(config, folder)
+    package = routes.package(config.root)
     try:
         tree = ast.parse(registry.read_text(encoding="utf-8"))
     except OSError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import tomlkit
@@ -13,32 +12,9 @@ from tomlkit.items import Table
 
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+from scaffold.project.layout import DEFAULT_ADD_PATHS, SECTION
 
 __all__ = ["DEFAULT_ADD_PATHS", "ProjectConfig", "load_project"]
-
-SECTION = "[tool.robyn-config]"
-
-DEFAULT_ADD_PATHS: MappingProxyType[Design, MappingProxyType[str, str]] = MappingProxyType(
-    {
-        Design.DDD: MappingProxyType(
-            {
-                "domain_path": "src/app/domain",
-                "operational_path": "src/app/operational",
-                "presentation_path": "src/app/presentation",
-                "database_repository_path": "src/app/infrastructure/database/repository",
-                "database_table_path": "src/app/infrastructure/database/tables.py",
-            }
-        ),
-        Design.MVC: MappingProxyType(
-            {
-                "views_path": "src/app/views",
-                "database_repository_path": "src/app/models/repository.py",
-                "database_table_path": "src/app/models/models.py",
-                "urls_path": "src/app/urls.py",
-            }
-        ),
-    }
-)
 
 
 @dataclass
