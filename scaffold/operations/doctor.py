@@ -21,18 +21,13 @@ import tomlkit.exceptions
 
 from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, parse_choice
-from scaffold.operations.migrations import (
-    AERICH_VERSIONS,
-    NO_CHANGES,
-    Runner,
-    project_environment,
-    run_subprocess,
-    tool_command,
-)
+from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
 from scaffold.reporting import Reporter, SilentReporter
 from scaffold.tools import package_managers
+from scaffold.tools.package_managers import project_environment, tool_command
+from scaffold.tools.processes import Runner, run_subprocess
 
 __all__ = ["Check", "DoctorResult", "run_doctor"]
 
@@ -149,7 +144,7 @@ def _lock_check(config: ProjectConfig, runner: Runner) -> Check:
         return Check(name, f"{spec.lock_file} is missing", relock)
     executable = package_managers.require_manager(config.stack.package_manager)
     arguments = ["lock", "--check"] if spec.manager is PackageManager.UV else ["check", "--lock"]
-    environment = project_environment(config)
+    environment = project_environment(config.stack.orm)
     completed = runner([executable, *arguments], config.root, environment)
     if completed.returncode != 0:
         detail = package_managers.tail(completed.stdout + "\n" + completed.stderr, 1)
@@ -301,7 +296,7 @@ def _route_checks(config: ProjectConfig) -> list[Check]:
 
 def _environment_installed(config: ProjectConfig, runner: Runner) -> bool:
     if config.stack.package_manager is PackageManager.UV:
-        configured = project_environment(config).get("UV_PROJECT_ENVIRONMENT")
+        configured = project_environment(config.stack.orm).get("UV_PROJECT_ENVIRONMENT")
         venv = Path(configured or config.root / ".venv")
         venv = venv if venv.is_absolute() else config.root / venv
         return (venv / "bin" / "python").exists() or (venv / "Scripts" / "python.exe").exists()
@@ -317,7 +312,7 @@ def _fail_line(completed: Any) -> str:
 def _alembic_up_to_date(config: ProjectConfig, runner: Runner, scratch: Path) -> Check:
     name = "migrations up to date (Alembic)"
     environment = project_environment(
-        config,
+        config.stack.orm,
         DATABASE_URL=f"sqlite:///{scratch / 'doctor.db'}",
         PYTHONDONTWRITEBYTECODE="1",
     )
@@ -370,7 +365,7 @@ def _aerich_up_to_date(config: ProjectConfig, runner: Runner, scratch: Path) -> 
     settings_file = scratch / "aerich.toml"
     settings_file.write_text(tomlkit.dumps(settings), encoding="utf-8")
     environment = project_environment(
-        config, DATABASE_URL="sqlite:///:memory:", PYTHONDONTWRITEBYTECODE="1"
+        config.stack.orm, DATABASE_URL="sqlite:///:memory:", PYTHONDONTWRITEBYTECODE="1"
     )
     command = tool_command(
         config.stack.package_manager,

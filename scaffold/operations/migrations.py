@@ -12,33 +12,30 @@ import ast
 import os
 import re
 import socket
-import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.matrix import Orm, PackageManager
+from scaffold.matrix import Orm
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.reporting import Reporter, SilentReporter
 from scaffold.safety.transaction import Transaction
 from scaffold.tools import package_managers
+from scaffold.tools.package_managers import project_environment, tool_command
+from scaffold.tools.processes import Runner, run_subprocess
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DatabaseTarget",
     "MakeMigrationResult",
     "MigrateResult",
-    "Runner",
     "database_target",
     "failure_summary",
     "make_migration",
     "migrate",
-    "project_environment",
     "require_reachable",
-    "run_subprocess",
-    "tool_command",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///./app.db"
@@ -48,43 +45,6 @@ MIGRATIONS_FOLDER = "migrations"
 ALEMBIC_VERSIONS = Path(MIGRATIONS_FOLDER) / "versions"
 AERICH_VERSIONS = Path(MIGRATIONS_FOLDER) / "models"
 NO_CHANGES = "No changes detected"
-
-Runner = Callable[[Sequence[str], Path, Mapping[str, str]], "subprocess.CompletedProcess[str]"]
-"""Runs a command in a directory with an environment; returns its captured output."""
-
-
-def run_subprocess(
-    command: Sequence[str], cwd: Path, env: Mapping[str, str]
-) -> subprocess.CompletedProcess[str]:
-    """The real runner: output captured (shown only on failure), no stdin."""
-    return subprocess.run(
-        list(command),
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def project_environment(config: ProjectConfig, **extra: str) -> dict[str, str]:
-    """The environment the project's Makefile gives its tools; the caller's venv left out."""
-    environment = package_managers.project_tool_environment(os.environ)
-    environment["PYTHONPATH"] = "src"
-    if config.stack.orm is Orm.TORTOISE:
-        environment["AERICH_NO_TORTOISE_V1_WARNING"] = "1"
-    environment.update(extra)
-    return environment
-
-
-def tool_command(manager: PackageManager, *arguments: str, sync: bool = True) -> list[str]:
-    """``$(RUN) arguments`` of the Makefile; ``sync=False`` never changes the environment."""
-    executable = package_managers.require_manager(manager)
-    if manager is PackageManager.UV:
-        return [executable, "run", "--frozen", *([] if sync else ["--no-sync"]), *arguments]
-    return [executable, "run", *arguments]
-
 
 # --- DATABASE_URL --------------------------------------------------------------------------
 
@@ -334,7 +294,7 @@ def make_migration(
                 f"Generating a migration with {label}", step="generate", adds_to=[folder]
             ),
         ):
-            output = _run_tool(run, command, config, project_environment(config))
+            output = _run_tool(run, command, config, project_environment(config.stack.orm))
         new = sorted(p for p in _entries(versions) - before if p.suffix == ".py")
         if len(new) == 1 and orm is Orm.SQLALCHEMY and _is_empty_revision(new[0]):
             transaction.revert()  # nothing changed: the tool's empty revision goes too
@@ -361,5 +321,5 @@ def migrate(
     command = tool_command(config.stack.package_manager, *arguments)
     label = "Alembic" if orm is Orm.SQLALCHEMY else "Aerich"
     with report.step(f"Applying the migrations with {label}"):
-        output = _run_tool(run, command, config, project_environment(config))
+        output = _run_tool(run, command, config, project_environment(config.stack.orm))
     return MigrateResult(config.root, orm, target, applied=True, output=output)

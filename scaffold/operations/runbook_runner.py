@@ -12,12 +12,10 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,7 +24,7 @@ from pathlib import Path
 from scaffold.errors import Interrupted, OperationFailed, UsageError
 from scaffold.operations.runbooks import Runbook, Step
 from scaffold.reporting import Reporter
-from scaffold.tools.package_managers import project_tool_environment
+from scaffold.tools.processes import stop_group, tool_environment
 
 __all__ = [
     "RunResult",
@@ -150,7 +148,7 @@ def step_environment(project: Path, environ: dict[str, str], shim_dir: Path) -> 
         for entry in environ.get("PATH", os.defpath).split(os.pathsep)
         if not (sys.prefix != sys.base_prefix and entry == own_bin)
     ]
-    env = project_tool_environment(environ)
+    env = tool_environment(environ)
     env["PATH"] = os.pathsep.join([str(shim_dir), *entries])
     env["PROJECT"] = str(project)
     env["PROJECT_NAME"] = project.name
@@ -265,35 +263,5 @@ def _execute(script: str, cwd: Path, env: dict[str, str], tail: deque[str]) -> i
     try:
         return process.wait()
     finally:
-        _stop_group(process)
+        stop_group(process, grace=STOP_GRACE_SECONDS)
         reader.join(timeout=STOP_GRACE_SECONDS)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - a reused id owned by someone else
-        return False
-    return True
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop every process the step left in its group: SIGTERM, then SIGKILL after a grace."""
-    pgid = process.pid
-    for sig, grace in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 1.0)):
-        process.poll()
-        if not _group_alive(pgid):
-            break
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            process.poll()  # reap the shell so it does not count as alive
-            if not _group_alive(pgid):
-                break
-            time.sleep(0.05)
-    process.wait()

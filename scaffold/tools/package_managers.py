@@ -6,15 +6,22 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import OperationFailed, UsageError
-from scaffold.matrix import PackageManager
+from scaffold.matrix import Orm, PackageManager
+from scaffold.tools import processes
 
-__all__ = ["ManagerSpec", "lock", "project_tool_environment", "require_manager", "spec_for"]
+__all__ = [
+    "ManagerSpec",
+    "lock",
+    "project_environment",
+    "require_manager",
+    "spec_for",
+    "tail",
+    "tool_command",
+]
 
 
 @dataclass(frozen=True)
@@ -66,32 +73,6 @@ def tail(output: str, lines: int = 1) -> str:
     return "\n".join(output.strip().splitlines()[-lines:])
 
 
-# Set by nox's uv backend to the toolkit's own environment: a `uv sync`/`uv run` of the
-# generated project would install into (and replace) the toolkit's environment.
-_TOOLKIT_ENV_VARIABLES = ("UV_PROJECT_ENVIRONMENT", "UV_PYTHON")
-
-
-def _is_toolkit_environment(value: str) -> bool:
-    try:
-        return Path(value).resolve() == Path(sys.prefix).resolve()
-    except OSError:  # pragma: no cover - an unreadable path is not the toolkit's
-        return False
-
-
-def project_tool_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` for a generated project's tools: the caller's and the toolkit's venv left out.
-
-    The project's package manager then uses the project's own environment, never an active
-    virtual environment of the operator's nor the one this toolkit runs in.
-    """
-    return {
-        key: value
-        for key, value in environ.items()
-        if key != "VIRTUAL_ENV"
-        and not (key in _TOOLKIT_ENV_VARIABLES and _is_toolkit_environment(value))
-    }
-
-
 def _exit_status(returncode: int) -> str:
     if returncode < 0:
         return f"killed by {signal.Signals(-returncode).name}"
@@ -102,7 +83,7 @@ def lock(project: Path, manager: PackageManager) -> Path:
     """Produce the manager's lock file in ``project`` with the real tool; return its path."""
     spec = spec_for(manager)
     executable = require_manager(manager)
-    environment = project_tool_environment(os.environ)
+    environment = processes.tool_environment(os.environ)
     environment.setdefault("POETRY_VIRTUALENVS_IN_PROJECT", "true")
     venv = project / ".venv"
     venv_existed = venv.exists()
@@ -127,3 +108,21 @@ def lock(project: Path, manager: PackageManager) -> Path:
             f"'{spec.executable} {' '.join(spec.lock_args)}' failed ({status}): {last.rstrip('.')}."
         )
     return lock_path
+
+
+def project_environment(orm: Orm, **extra: str) -> dict[str, str]:
+    """The environment the project's Makefile gives its tools; the caller's venv left out."""
+    environment = processes.tool_environment(os.environ)
+    environment["PYTHONPATH"] = "src"
+    if orm is Orm.TORTOISE:
+        environment["AERICH_NO_TORTOISE_V1_WARNING"] = "1"
+    environment.update(extra)
+    return environment
+
+
+def tool_command(manager: PackageManager, *arguments: str, sync: bool = True) -> list[str]:
+    """``$(RUN) arguments`` of the Makefile; ``sync=False`` never changes the environment."""
+    executable = require_manager(manager)
+    if manager is PackageManager.UV:
+        return [executable, "run", "--frozen", *([] if sync else ["--no-sync"]), *arguments]
+    return [executable, "run", *arguments]
