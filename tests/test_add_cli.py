@@ -27,9 +27,14 @@ def project(new_project: ProjectFactory) -> Path:
 
 
 def refused(project: Path, *args: str, fragments: tuple[str, ...] = (), cwd: Path) -> str:
-    """Run add, expect a usage error naming ``fragments``, and nothing changed in ``project``."""
+    """Run add, expect a usage error naming ``fragments``, and nothing changed in ``project``.
+
+    A refusal is all add prints: no status line comes before it (nothing was done).
+    """
     before = tree_state(project)
-    line = assert_usage_error(run("add", *args, cwd=cwd), *fragments)
+    completed = run("add", *args, cwd=cwd)
+    line = assert_usage_error(completed, *fragments)
+    assert completed.stdout == ""
     assert tree_state(project) == before
     return line
 
@@ -315,6 +320,8 @@ def test_a_failed_lint_exits_1_with_the_findings_and_rolls_back(project: Path) -
     assert "Traceback" not in completed.stderr
     assert "ruff check" in completed.stderr
     assert completed.stderr.rstrip().endswith("Rolled back: the project is as it was before add.")
+    # Nothing was done, so no path is reported as created or modified.
+    assert not [line for line in completed.stdout.splitlines() if line.startswith(" ")]
     assert tree_state(project) == before
 
 

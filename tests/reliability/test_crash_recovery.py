@@ -207,3 +207,19 @@ def test_a_write_cut_short_by_the_crash_is_still_undone(
     partial_path(modified).write_bytes(modified.read_bytes()[:10])  # as if killed in write()
     console("runbook", "list", cwd=project, env=cli_env)
     assert tree_state(project) == before
+
+
+def test_recover_undoes_a_killed_add_and_then_has_nothing_to_do(
+    new_project: ProjectFactory, cli_env: dict[str, str]
+) -> None:
+    """`robyn-config recover` does only the recovery, and says when there is none."""
+    project = new_project("ddd-tortoise-uv")
+    before = tree_state(project)
+    killed_after_first_edit(project, cli_env)
+    recovered = console("recover", str(project), cwd=project.parent, env=cli_env)
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "'add product'" in recovered.stdout and "was interrupted" in recovered.stdout
+    assert tree_state(project) == before
+    again = console("recover", str(project), cwd=project.parent, env=cli_env)
+    assert again.returncode == 0
+    assert again.stdout.strip() == f"Nothing to recover in {project}."
