@@ -7,7 +7,6 @@ what Alembic or Aerich would, so every outcome is exercised in milliseconds.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from scaffold.operations import migrations as migrations_module
 from scaffold.operations.migrations import database_target, make_migration, migrate
 from tests.conftest import ProjectFactory
 from tests.helpers import assert_usage_error, manifest
+from tests.support.processes import free_port
 from tests.test_cli import run
 
 REVISION = '''"""add products"""
@@ -101,12 +101,6 @@ def write(relative: str, content: str = REVISION) -> Effect:
         target.write_text(content)
 
     return effect
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -282,7 +276,7 @@ def test_unreachable_postgresql_is_one_sentence_without_the_password(
 ) -> None:
     project = new_project(stack_id)
     (project / "migrations/models").mkdir(exist_ok=True)
-    port = closed_port()
+    port = free_port()
     url = f"postgresql://u:secret@127.0.0.1:{port}/db"
     if source == "environment":
         monkeypatch.setenv("DATABASE_URL", url)

@@ -17,6 +17,9 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+# The toolkit's own check (its runbook runner stops step groups with it): one copy.
+from scaffold.tools.processes import group_alive
+
 __all__ = [
     "free_port",
     "group_alive",
@@ -49,15 +52,6 @@ def start_group(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-
-def group_alive(pgid: int) -> bool:
-    """Whether any process of the process group ``pgid`` still exists."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def wait_group_gone(

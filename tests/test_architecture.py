@@ -1,0 +1,106 @@
+"""The layout shows the architecture (docs/design.md §2): facts that would drift if unchecked.
+
+Subpackages by concern, git reached one way, shared constants defined once, the matrix's
+defaults in one place, one copy of each test process helper, and no reference to files
+outside the repository.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scaffold.cli import tasks
+from scaffold.matrix import DEFAULT_STACK, STACKS, Design, Orm, PackageManager
+from tests.helpers import REPO_ROOT
+
+ENGINE = REPO_ROOT / "scaffold"
+SUBPACKAGES = {"cli", "operations", "generation", "sources", "safety", "tools", "project"}
+TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "matrix", "reporting"}
+
+
+def engine_modules() -> list[Path]:
+    return [path for path in ENGINE.rglob("*.py") if "templates" not in path.parts]
+
+
+def literals(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def test_the_engine_is_in_subpackages_by_concern() -> None:
+    modules = {path.stem for path in ENGINE.glob("*.py")}
+    assert modules == TOP_LEVEL_MODULES
+    packages = {path.parent.name for path in ENGINE.glob("*/__init__.py")}
+    assert packages == SUBPACKAGES
+    for package in SUBPACKAGES:
+        assert ast.get_docstring(ast.parse((ENGINE / package / "__init__.py").read_text()))
+
+
+def test_only_tools_git_runs_git_and_no_module_imports_gitpython() -> None:
+    runs_git = []
+    for path in engine_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert "git" not in [alias.name.split(".")[0] for alias in node.names], path
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert (node.module or "").split(".")[0] != "git", f"{path} imports GitPython"
+            if isinstance(node, ast.List) and node.elts:
+                first = node.elts[0]
+                if isinstance(first, ast.Constant) and first.value == "git":
+                    runs_git.append(path.relative_to(ENGINE).as_posix())
+    assert set(runs_git) == {"tools/git.py"}
+
+
+@pytest.mark.parametrize("constant", ["[tool.robyn-config]", "register_routes"])
+def test_shared_constants_are_written_once(constant: str) -> None:
+    defined = [
+        path.relative_to(ENGINE).as_posix()
+        for path in engine_modules()
+        if constant in literals(path)
+    ]
+    assert defined == ["project/layout.py"]
+
+
+def test_create_s_defaults_are_the_default_stack() -> None:
+    assert DEFAULT_STACK in STACKS
+    parameters = inspect.signature(tasks.create.body).parameters
+    assert parameters["design"].default == DEFAULT_STACK.design.value
+    assert parameters["orm"].default == DEFAULT_STACK.orm.value
+    assert parameters["package_manager"].default == DEFAULT_STACK.package_manager.value
+    # ... and not written out again in the CLI: no choice is spelt there.
+    choices = {member.value for member in (*Design, *Orm, *PackageManager)}
+    assert not choices & set(literals(ENGINE / "cli" / "tasks.py"))
+
+
+@pytest.mark.parametrize("helper", ["free_port", "group_alive", "index_url", "wait_for_status"])
+def test_each_process_helper_is_defined_once(helper: str) -> None:
+    pattern = re.compile(rf"^\s*def {helper}\(", re.MULTILINE)
+    files = [REPO_ROOT / "noxfile.py", *(REPO_ROOT / "tests").rglob("*.py"), *engine_modules()]
+    defining = [path for path in files if pattern.search(path.read_text(encoding="utf-8"))]
+    assert len(defining) == 1, defining
+
+
+def test_nothing_refers_to_files_outside_the_repository() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    outside = re.compile(r"\.\./shared|/work/shared|shared/DESIGN|DESIGN §|STYLE\.md")
+    offenders = [
+        name
+        for name in tracked
+        if name != "tests/test_architecture.py"
+        and (REPO_ROOT / name).is_file()
+        and outside.search((REPO_ROOT / name).read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert offenders == []
