@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from scaffold.errors import ScaffoldError
+from scaffold.errors import OperationFailed, ScaffoldError
 from scaffold.safety.recovery import recover_pending
+from scaffold.safety.transaction import describe_os_error
 
 __all__ = ["INTERRUPTED", "edge", "project_argument"]
 
@@ -50,6 +51,10 @@ def edge(
                 return function(*args, **kwargs)
             except ScaffoldError as error:
                 raise Exit(error.message, code=error.exit_code) from None
+            except OSError as error:
+                # Outside a transaction (reading the project, say): still one sentence.
+                message = describe_os_error(error, Path.cwd(), "Accessing")
+                raise Exit(message, code=OperationFailed.exit_code) from None
             except KeyboardInterrupt:
                 raise Exit(interrupted, code=INTERRUPTED) from None
 

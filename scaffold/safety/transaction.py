@@ -136,7 +136,15 @@ class Transaction:
         traceback: TracebackType | None,
     ) -> None:
         if error is None:
-            self.journal.discard()
+            try:
+                self.journal.discard()
+            except OSError as stuck:
+                # Left in place, the journal would make the next command undo this one.
+                raise OperationFailed(
+                    f"{self.name} finished, but its journal {self.journal.path} could not be "
+                    f"removed ({stuck.strerror or stuck}); delete it before the next "
+                    "robyn-config command, which would otherwise undo the changes."
+                ) from None
             return
         outcome = self.rollback()
         sentence = undo_sentence(outcome, self.root, self.undone)
@@ -162,7 +170,11 @@ class Transaction:
 
         outcome = undo(self.journal)
         if outcome.complete:
-            self.journal.discard()
+            try:
+                self.journal.discard()
+            except OSError as error:
+                outcome.failed.append((self.journal.path, error.strerror or str(error)))
+                return outcome
             outcome.failed.extend(remove_empty_directories(outcome.deferred))
         return outcome
 
