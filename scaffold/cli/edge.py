@@ -51,6 +51,8 @@ def edge(
                 return function(*args, **kwargs)
             except ScaffoldError as error:
                 raise Exit(error.message, code=error.exit_code) from None
+            except BrokenPipeError:
+                raise  # the reader went away: the console script stops quietly
             except OSError as error:
                 # Outside a transaction (reading the project, say): still one sentence.
                 message = describe_os_error(error, Path.cwd(), "Accessing")

@@ -91,6 +91,10 @@ def replace_file(path: Path, content: bytes, *, executable: bool = False) -> Non
         elif executable:
             partial.chmod(partial.stat().st_mode | 0o111)
         os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        # The operator knows the path, not our temporary sibling of it.
+        raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
