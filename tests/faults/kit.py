@@ -257,6 +257,29 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
             os.lchown(os.path.join(folder, name), uid, gid)
 
 
+def _real_executable(name: str) -> str | None:
+    """``name`` on PATH, through a pyenv shim to the program (the shim runs pyenv from root's
+    home, which another user may not read)."""
+    found = shutil.which(name)
+    if found is None:
+        return None
+    with open(found, "rb") as program:
+        shim = program.read(2) == b"#!" and b"pyenv" in program.read(4096)
+    if shim:
+        resolved = subprocess.run(["pyenv", "which", name], capture_output=True, text=True)
+        return resolved.stdout.strip() or None if resolved.returncode == 0 else None
+    return os.path.realpath(found)
+
+
+def _link_or_copy(program: Path, link: Path) -> None:
+    # Not a symlink: a program under root's home may run for nobody and still fail access(),
+    # which is what shutil.which (and so create's check for uv) asks.
+    try:
+        os.link(program, link)
+    except OSError:
+        shutil.copy2(program, link)
+
+
 @contextmanager
 def as_nobody(project: Path, cli: Cli) -> Iterator[Cli]:
     """A `Cli` that runs as a user without root's powers, so that ``chmod`` faults bite.
@@ -281,7 +304,14 @@ def as_nobody(project: Path, cli: Cli) -> Iterator[Cli]:
     config = env.get("GIT_CONFIG_GLOBAL")
     if config:  # the tests' git identity, in a copy nobody may read
         env["GIT_CONFIG_GLOBAL"] = str(shutil.copy(config, home / "gitconfig"))
+    bin_folder = home / "bin"
+    bin_folder.mkdir()
+    for name in ("uv", "poetry"):
+        program = _real_executable(name)
+        if program is not None:
+            _link_or_copy(Path(program), bin_folder / name)
     env.update(
+        PATH=f"{bin_folder}{os.pathsep}{env.get('PATH', '')}",
         HOME=str(home),
         UV_CACHE_DIR=str(home / "uv"),
         POETRY_CACHE_DIR=str(home / "poetry"),
