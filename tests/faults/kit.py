@@ -36,11 +36,13 @@ __all__ = [
     "Paused",
     "as_nobody",
     "assert_failed",
+    "assert_unchanged",
     "file_size_limit",
     "immutable",
     "leftovers",
     "open_folder",
     "paused_at",
+    "python_for_everyone",
     "read_only",
     "snapshot",
     "stderr_lines",
@@ -280,6 +282,26 @@ def _link_or_copy(program: Path, link: Path) -> None:
         shutil.copy2(program, link)
 
 
+def _open_to_all(path: Path) -> bool:
+    """Whether any user may reach and run ``path`` (every folder above it open to others)."""
+    real = Path(os.path.realpath(path))
+    folders_open = all(folder.stat().st_mode & 0o001 for folder in real.parents)
+    return folders_open and bool(real.stat().st_mode & 0o001)
+
+
+def python_for_everyone(preferred: Path, versions: tuple[str, ...]) -> Path:
+    """``preferred``, or else a ``python3.X`` on PATH that any user may run (one under
+    root's closed home would run for nobody, but uv, which resolves it, fails there)."""
+    if _open_to_all(preferred):
+        return preferred
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for version in versions:
+            candidate = Path(folder) / f"python{version}"
+            if candidate.is_file() and _open_to_all(candidate):
+                return candidate
+    return preferred
+
+
 @contextmanager
 def as_nobody(project: Path, cli: Cli) -> Iterator[Cli]:
     """A `Cli` that runs as a user without root's powers, so that ``chmod`` faults bite.
@@ -367,6 +389,38 @@ def snapshot(root: Path) -> dict[str, object]:
     assert isinstance(files, dict)
     state["files"] = {path: entry for path, entry in files.items() if not _is_leftover(path)}
     return {**state, "exists": root.exists(), "leftovers": leftovers(root)}
+
+
+def assert_unchanged(root: Path, before: dict[str, object]) -> None:
+    """``root``'s snapshot equals ``before``; else fail naming what was added, removed or
+    changed (a whole-tree diff of dicts would drown the one path that matters)."""
+    after = snapshot(root)
+    if after == before:
+        return
+    old, new = before["files"], after["files"]
+    assert isinstance(old, dict) and isinstance(new, dict)
+    added = sorted(set(new) - set(old))
+    removed = sorted(set(old) - set(new))
+    changed = sorted(path for path in set(old) & set(new) if old[path] != new[path])
+    others = {
+        key: _difference(before.get(key), after.get(key))
+        for key in sorted(set(before) | set(after))
+        if key != "files" and before.get(key) != after.get(key)
+    }
+    raise AssertionError(
+        f"the tree under {root} changed: added {added[:20]}, removed {removed[:20]}, "
+        f"changed {changed[:20]}; {others if others else 'git and journals as before'}"
+    )
+
+
+def _difference(before: object, after: object) -> object:
+    """Two values of a snapshot, or only the lines that differ for git's (long) outputs."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return (before, after)
+    old, new = before.splitlines(), after.splitlines()
+    return [f"-{line}" for line in old if line not in new][:20] + [
+        f"+{line}" for line in new if line not in old
+    ][:20]
 
 
 def stderr_lines(completed: subprocess.CompletedProcess[str]) -> list[str]:

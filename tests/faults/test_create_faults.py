@@ -25,6 +25,7 @@ from tests.faults.kit import (
     Cli,
     as_nobody,
     assert_failed,
+    assert_unchanged,
     immutable,
     paused_at,
     read_only,
@@ -82,7 +83,7 @@ def test_an_immutable_existing_dest_is_refused_before_any_write(cli: Cli, tmp_pa
     before = snapshot(dest)
     with immutable(dest):
         completed = create(cli, dest)
-    assert snapshot(dest) == before
+    assert_unchanged(dest, before)
     assert_usage_error(completed, "is not writable", str(dest))
 
 
@@ -93,7 +94,7 @@ def test_a_read_only_existing_dest_is_refused_for_another_user(cli: Cli, open_tm
     before = snapshot(dest)
     with as_nobody(dest, cli) as nobody, read_only(dest):
         completed = create(nobody, dest)
-    assert snapshot(dest) == before
+    assert_unchanged(dest, before)
     assert_usage_error(completed, "is not writable", str(dest))
 
 
@@ -115,7 +116,7 @@ def test_an_immutable_subfolder_where_create_writes(cli: Cli, tmp_path: Path, fo
     before = snapshot(dest)
     with immutable(dest / folder):
         completed = create(cli, dest)
-    assert snapshot(dest) == before
+    assert_unchanged(dest, before)
     message = assert_failed(completed, "failed: Operation not permitted")
     assert any(f"{first} failed" in message for first in firsts), (message, firsts)
 
@@ -130,7 +131,7 @@ def test_a_read_only_subfolder_for_another_user(cli: Cli, open_tmp: Path, folder
     before = snapshot(dest)
     with as_nobody(dest, cli) as nobody, read_only(dest / folder):
         completed = create(nobody, dest)
-    assert snapshot(dest) == before
+    assert_unchanged(dest, before)
     message = assert_failed(completed, "failed: Permission denied")
     assert any(f"{first} failed" in message for first in firsts), (message, firsts)
 
@@ -176,7 +177,7 @@ def test_a_file_size_limit_hits_the_journal(cli: Cli, tmp_path: Path, nested: bo
     dest = place / "new" / "parents" / NAME if nested else place / NAME
     before = snapshot(place)
     completed = create(cli, dest, limit=1_000)
-    assert snapshot(place) == before
+    assert_unchanged(place, before)
     assert_failed(completed, "Writing the journal", "File too large", f"removed {dest}")
 
 
@@ -189,7 +190,7 @@ def test_a_file_size_limit_hits_the_lock(cli: Cli, tmp_path: Path) -> None:
     place.mkdir()
     before = snapshot(place)
     completed = create(cli, place / NAME, limit=(journal + lock) // 2)
-    assert snapshot(place) == before
+    assert_unchanged(place, before)
     message = assert_failed(completed, "uv lock", f"removed {place / NAME}")
     assert any(word in message for word in ("SIGXFSZ", "File too large")), message
 
@@ -205,7 +206,7 @@ def test_a_commit_git_cannot_write(cli: Cli, tmp_path: Path) -> None:
     before = snapshot(dest)
     with immutable(dest / ".git" / "objects", recursive=True):
         completed = create(cli, dest)
-    assert snapshot(dest) == before
+    assert_unchanged(dest, before)
     assert_failed(completed, "initial commit", "Operation not permitted")
 
 
@@ -231,7 +232,7 @@ def test_a_planned_file_replaced_by_a_directory(cli: Cli, tmp_path: Path, existi
         _swap(dest / "README.md")
         expected = {**snapshot(place), "leftovers": []}
     assert run.result is not None
-    assert snapshot(place) == expected
+    assert_unchanged(place, expected)
     message = assert_failed(run.result, "README.md failed: Is a directory")
     rollback = message.split("Rolled back", 1)[1]
     assert "README.md" in rollback, f"the operator's folder is kept but not named: {message}"
@@ -242,23 +243,27 @@ def test_a_planned_file_replaced_by_a_directory(cli: Cli, tmp_path: Path, existi
 
 
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS)
-@pytest.mark.parametrize("existing", [True, False], ids=["existing-dest", "new-dest"])
-def test_sigkill_then_recover(cli: Cli, tmp_path: Path, checkpoint: str, existing: bool) -> None:
+@pytest.mark.parametrize("kind", ["new-dest", "existing-dest", "operators-repository"])
+def test_sigkill_then_recover(cli: Cli, tmp_path: Path, checkpoint: str, kind: str) -> None:
     """create killed at ``checkpoint``: its journal stays in DEST, and ``robyn-config recover
-    DEST`` removes a DEST create made or leaves an existing one byte-identical."""
+    DEST`` removes a DEST create made, or leaves an existing one byte-identical (the operator's
+    index and branch too, after the commit)."""
     place = tmp_path / "place"
     dest = place / NAME
-    if existing:
+    place.mkdir()
+    if kind == "existing-dest":
         populate_existing(dest)
-    else:
-        place.mkdir()
-    before = snapshot(place)
+    elif kind == "operators-repository":
+        operators_repository(dest)
+    # A repository is compared through git (index, HEAD), its .git folder apart.
+    root = dest if kind == "operators-repository" else place
+    before = snapshot(root)
     killed = create(cli, dest, crash_at=checkpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = dest / OUTSIDE_GIT_NAME
     assert json.loads(journal.read_text())["description"] == f"create {NAME}"
     recovered = assert_exit(cli.run("recover", dest, cwd=place))
     assert "was interrupted" in recovered.stdout + recovered.stderr
-    assert snapshot(place) == before
+    assert_unchanged(root, before)
     again = assert_exit(cli.run("recover", dest, cwd=place))
     assert "Nothing to recover" in again.stdout
