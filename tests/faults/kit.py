@@ -130,10 +130,9 @@ class Cli:
         cwd: Path,
         limit: int | None = None,
         crash_at: str | None = None,
-        extra_env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``robyn-config ARGS``; ``limit``: RLIMIT_FSIZE; ``crash_at``: SIGKILL there."""
-        env = {**self.env, **(extra_env or {})}
+        env = dict(self.env)
         if crash_at is not None:
             env[CRASH_POINT_VARIABLE] = crash_at
         return subprocess.run(
@@ -417,9 +416,9 @@ def _difference(before: object, after: object) -> object:
     """Two values of a snapshot, or only the lines that differ for git's (long) outputs."""
     if not (isinstance(before, str) and isinstance(after, str)):
         return (before, after)
-    old, new = before.splitlines(), after.splitlines()
-    return [f"-{line}" for line in old if line not in new][:20] + [
-        f"+{line}" for line in new if line not in old
+    old, new = set(before.splitlines()), set(after.splitlines())
+    return [f"-{line}" for line in sorted(old - new)][:20] + [
+        f"+{line}" for line in sorted(new - old)
     ][:20]
 
 
@@ -437,16 +436,16 @@ def assert_failed(
     """
     output = f"{completed.stdout}\n{completed.stderr}"
     detail = f"{completed.args}\nexit {completed.returncode}\n{output}"
-    assert "Traceback" not in completed.stdout + completed.stderr, detail
-    assert completed.returncode == 1, detail
+    assert "Traceback" not in output, f"a traceback\n{detail}"
+    assert completed.returncode == 1, f"exit status {completed.returncode}, not 1\n{detail}"
     lines = stderr_lines(completed)
-    assert 1 <= len(lines) <= 2, detail
+    assert 1 <= len(lines) <= 2, f"{len(lines)} lines on stderr, not one or two\n{detail}"
     message = " ".join(lines)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from the message\n{detail}"
     assert PARTIAL_SUFFIX not in message, f"the message names a temporary sibling\n{detail}"
     if recover:
-        assert "robyn-config recover" in message, detail
+        assert "robyn-config recover" in message, f"no 'robyn-config recover'\n{detail}"
     else:
-        assert "Rolled back" in message, detail
+        assert "Rolled back" in message, f"no 'Rolled back'\n{detail}"
     return message
