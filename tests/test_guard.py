@@ -8,7 +8,7 @@ import pytest
 
 from scaffold.errors import UsageError
 from scaffold.safety.guard import refuse_dirty
-from scaffold.tools.git import dirty_paths, work_tree_top
+from scaffold.tools.git import conclusion, dirty_paths, work_tree_top
 from tests.helpers import git
 
 
@@ -104,3 +104,17 @@ def test_allow_dirty_and_outside_git_never_refuse(repo: Path, tmp_path: Path) ->
     plain.mkdir()
     (plain / "x.txt").write_text("x\n")
     refuse_dirty(plain)
+
+
+def test_git_s_conclusion_is_one_line_with_the_system_s_reason() -> None:
+    output = (
+        "error: unable to create temporary file: Operation not permitted\n"
+        "error: README.md: failed to insert into database\n"
+        "error: unable to index file 'README.md'\n"
+        "fatal: adding files failed\n"
+    )
+    assert conclusion(output) == (
+        "adding files failed (unable to create temporary file: Operation not permitted)"
+    )
+    assert conclusion("fatal: cannot lock ref 'HEAD'\n") == "cannot lock ref 'HEAD'"
+    assert conclusion("") == "no output"

@@ -147,7 +147,10 @@ class Transaction:
                 ) from None
             return
         outcome = self.rollback()
-        sentence = undo_sentence(outcome, self.root, self.undone)
+        undone = self.undone
+        if outcome.root_kept:
+            undone = f"removed what {self.name} had written in {self.root}"
+        sentence = undo_sentence(outcome, self.root, undone)
         if isinstance(error, KeyboardInterrupt):
             raise Interrupted(f"Interrupted. {sentence}") from None
         if isinstance(error, ScaffoldError):
@@ -176,6 +179,10 @@ class Transaction:
                 outcome.failed.append((self.journal.path, error.strerror or str(error)))
                 return outcome
             outcome.failed.extend(remove_empty_directories(outcome.deferred))
+            if self.root in outcome.deferred and self.root.exists():
+                # The folder it made holds something that is not the command's: say what.
+                outcome.root_kept = True
+                outcome.kept.extend(sorted(self.root.iterdir()))
         return outcome
 
     # --- recording intent -------------------------------------------------------------------
@@ -239,6 +246,7 @@ class Transaction:
             if before == content:
                 continue
             if not isinstance(before, bytes | None):
+                self._doing = "Writing"
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
             entries += [e for e in self._missing_directories(path) if e not in entries]
             entries.append(Entry(EntryKind.FILE, path, before=before, after=digest(content)))

@@ -144,6 +144,8 @@ class UndoOutcome:
     failed: list[tuple[Path, str]] = field(default_factory=list)  # refused by the OS, reason
     # Directories holding the journal itself: removed (when empty) once it is discarded.
     deferred: list[Path] = field(default_factory=list)
+    # The folder the command created as its root is still there, holding others' paths.
+    root_kept: bool = False
 
     @property
     def complete(self) -> bool:

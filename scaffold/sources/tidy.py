@@ -1,26 +1,21 @@
 """Ruff, run with the project's own configuration, over the files a command writes.
 
 Ruff ships with the toolkit (same minor version as the generated projects pin), so `add`
-can lint and lay out its output without the project's virtual environment. Files are
-handled in batches: a ruff process costs more than the files it reads.
+can lint and lay out its output without the project's virtual environment. What a command
+is about to write is laid out through ruff's standard input, so nothing is written before
+the command's transaction; files already on disk are checked in batches.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from scaffold.errors import OperationFailed
 
 __all__ = ["check_files", "tidy", "untidy"]
-
-# Files that carry ruff's configuration, copied next to sources tidied out of tree.
-CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml")
-
 
 @functools.cache
 def _ruff_binary() -> str:
@@ -58,29 +53,33 @@ def untidy(project: Path, paths: list[Path]) -> set[Path]:
     return {path for path in paths if path.resolve() in flagged}
 
 
-def tidy(project: Path, sources: dict[Path, str]) -> dict[Path, str]:
-    """``sources`` with imports sorted and ruff's layout, computed out of tree (nothing written).
+def _through(project: Path, name: str, source: str, command: str, *args: str) -> str:
+    """``source`` piped through ``ruff command`` as the project file ``name``; unchanged when
+    ruff refuses it (a syntax error: `check_files` reports that)."""
+    completed = subprocess.run(
+        [_ruff_binary(), command, "--no-cache", *args, "--stdin-filename", name, "-"],
+        cwd=project,
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return completed.stdout if completed.returncode == 0 else source
 
-    Lint findings other than import order are left for `check_files` to report.
+
+def tidy(project: Path, sources: dict[Path, str]) -> dict[Path, str]:
+    """``sources`` with imports sorted and ruff's layout (nothing is written anywhere).
+
+    Each source goes through ruff's standard input with its project path, so the project's
+    configuration applies as it would on disk. Lint findings other than import order are
+    left for `check_files` to report.
     """
-    if not sources:
-        return {}
-    with tempfile.TemporaryDirectory(prefix="robyn-config-") as scratch:
-        root = Path(scratch)
-        for name in CONFIG_FILES:
-            if (project / name).is_file():
-                shutil.copyfile(project / name, root / name)
-        names = _names(project, list(sources))
-        for name, source in zip(names, sources.values(), strict=True):
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(source, encoding="utf-8")
-        _ruff(root, "check", "--select", "I", "--fix", "--exit-zero", "--quiet", *names)
-        _ruff(root, "format", "--quiet", *names)
-        return {
-            path: (root / name).read_text(encoding="utf-8")
-            for path, name in zip(sources, names, strict=True)
-        }
+    tidied: dict[Path, str] = {}
+    for path, source in sources.items():
+        name = path.relative_to(project).as_posix()
+        ordered = _through(project, name, source, "check", "--select", "I", "--fix", "--exit-zero")
+        tidied[path] = _through(project, name, ordered, "format")
+    return tidied
 
 
 def check_files(project: Path, paths: list[Path]) -> None:

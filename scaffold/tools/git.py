@@ -18,6 +18,7 @@ __all__ = [
     "FALLBACK_IDENTITY",
     "CommitInfo",
     "commit_new_project",
+    "conclusion",
     "dirty_paths",
     "git_dir",
     "run_git",
@@ -103,11 +104,23 @@ def _identity_environment(project: Path) -> tuple[dict[str, str], bool]:
     }, True
 
 
+def conclusion(output: str) -> str:
+    """git's own verdict in one line: its ``fatal:`` line, with the first ``error:`` (which
+    carries the system's reason, "unable to create temporary file: Operation not permitted")."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    fatal = next((line for line in reversed(lines) if line.startswith("fatal:")), None)
+    error = next((line for line in lines if line.startswith("error:")), None)
+    verdict = (fatal or error or (lines[-1] if lines else "no output")).removeprefix("fatal: ")
+    if fatal and error:
+        verdict += f" ({error.removeprefix('error: ')})"
+    return verdict.rstrip(".")
+
+
 def _checked(project: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     completed = run_git(project, *args, env=env)
     if completed.returncode != 0:
-        detail = (completed.stderr or completed.stdout).strip()
-        raise OperationFailed(f"git could not make the initial commit: {detail}")
+        reason = conclusion(completed.stderr or completed.stdout)
+        raise OperationFailed(f"git could not make the initial commit: {reason}.")
     return completed.stdout.strip()
 
 
