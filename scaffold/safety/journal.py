@@ -60,10 +60,14 @@ class Entry:
     # TOOL_FOLDER: whether the listing covers the whole tree below it or its top level only.
     recursive: bool = False
 
-    def to_json(self) -> dict[str, object]:
-        document: dict[str, object] = {"kind": self.kind.value, "path": str(self.path)}
-        if self.kind in (EntryKind.FILE, EntryKind.TOOL_PATH):
+    def to_json(self, root: Path) -> dict[str, object]:
+        # Compact (paths relative to the root, absent values left out): the journal is
+        # written before anything else, and a file-size limit must hit the command's own
+        # writes, not it.
+        document: dict[str, object] = {"kind": self.kind.value, "path": _relative(self.path, root)}
+        if self.before is not None:
             document["before"] = _pack(self.before)
+        if self.after is not None:
             document["after"] = self.after
         if self.kind is EntryKind.TOOL_FOLDER:
             document["listing"] = sorted(self.listing)
@@ -71,18 +75,23 @@ class Entry:
         return document
 
     @classmethod
-    def from_json(cls, document: dict[str, object]) -> Entry:
+    def from_json(cls, document: dict[str, object], root: Path) -> Entry:
         listing = document.get("listing") or []
         assert isinstance(listing, list)
         after = document.get("after")
         return cls(
             kind=EntryKind(str(document["kind"])),
-            path=Path(str(document["path"])),
+            path=root / str(document["path"]),
             before=_unpack(document.get("before")),
             after=None if after is None else str(after),
             listing=frozenset(str(item) for item in listing),
             recursive=bool(document.get("recursive", False)),
         )
+
+
+def _relative(path: Path, root: Path) -> str:
+    # Absolute outside the root (a monorepo's top, say): root / absolute is the absolute path.
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _pack(content: bytes | None) -> str | None:
@@ -111,18 +120,23 @@ class Journal:
 
     def save(self) -> None:
         """Write the journal atomically and durably (the intent must outlive a crash)."""
-        document = {
+        head = {
             "version": JOURNAL_VERSION,
             "description": self.description,
             "started": self.started,
             "root": str(self.root),
-            "entries": [entry.to_json() for entry in self.entries],
         }
+        # One entry a line: compact, and still readable by an operator who has to.
+        entries = ",\n".join(
+            json.dumps(entry.to_json(self.root), separators=(",", ":")) for entry in self.entries
+        )
+        text = json.dumps(head)[:-1] + f', "entries": [\n{entries}\n]}}\n'
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")
         try:
             with partial.open("wb") as stream:
-                stream.write(json.dumps(document, indent=1).encode("utf-8"))
+                stream.write(text.encode("utf-8"))
                 stream.flush()
                 os.fsync(stream.fileno())
             os.replace(partial, self.path)
@@ -151,12 +165,13 @@ class Journal:
                 raise ValueError(f"unknown journal version {document.get('version')!r}")
             entries = document["entries"]
             assert isinstance(entries, list)
+            root = Path(str(document["root"]))
             return cls(
                 path=path,
                 description=str(document.get("description", "a command")),
-                root=Path(str(document["root"])),
+                root=root,
                 started=str(document.get("started", "an unknown time")),
-                entries=[Entry.from_json(item) for item in entries],
+                entries=[Entry.from_json(item, root) for item in entries],
             )
         except (OSError, ValueError, KeyError, AssertionError, TypeError, zlib.error) as error:
             raise JournalUnreadable(str(error) or type(error).__name__) from None

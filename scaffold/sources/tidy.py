@@ -17,6 +17,7 @@ from scaffold.errors import OperationFailed
 
 __all__ = ["check_files", "tidy", "untidy"]
 
+
 @functools.cache
 def _ruff_binary() -> str:
     from ruff.__main__ import find_ruff_bin  # type: ignore[attr-defined]

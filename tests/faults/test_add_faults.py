@@ -12,7 +12,6 @@ in a clean git tree; one also in a dirty tree with ``--allow-dirty``, one outsid
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import string
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from scaffold.safety.journal import journal_path
+from scaffold.safety.journal import EntryKind, Journal, journal_path
 from tests.conftest import ProjectFactory
 from tests.faults.kit import (
     Cli,
@@ -247,11 +246,10 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     killed = project.add(crash_at="add:linted")
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = journal_path(project.root)
-    entries = json.loads(journal.read_text())["entries"]
     sizes = {
-        relative(project, entry["path"]): Path(entry["path"]).stat().st_size
-        for entry in entries
-        if entry["kind"] == "file"
+        relative(project, entry.path): entry.path.stat().st_size
+        for entry in Journal.load(journal).entries
+        if entry.kind is EntryKind.FILE
     }
     size = journal.stat().st_size
     assert_exit(project.cli.run("recover", project.root, cwd=project.root))
@@ -336,11 +334,10 @@ def test_a_restore_the_os_refuses_is_left_for_recover(project: Project) -> None:
     journal = journal_path(project.root)
     with ExitStack() as flags:
         with paused_at(project.cli, "add:file-created", *project.args(), cwd=project.root) as run:
-            entries = json.loads(journal.read_text())["entries"]
             first = next(
-                Path(entry["path"])
-                for entry in entries
-                if entry["kind"] == "file" and Path(entry["path"]).is_file()
+                entry.path
+                for entry in Journal.load(journal).entries
+                if entry.kind is EntryKind.FILE and entry.path.is_file()
             )
             flags.enter_context(immutable(first.parent, project.root))
         assert run.result is not None

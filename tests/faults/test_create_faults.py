@@ -195,6 +195,32 @@ def test_a_file_size_limit_hits_the_lock(cli: Cli, tmp_path: Path) -> None:
     assert any(word in message for word in ("SIGXFSZ", "File too large")), message
 
 
+def test_a_file_size_limit_hits_a_generated_file(cli: Cli, tmp_path: Path) -> None:
+    """RLIMIT_FSIZE above the (compact) journal, below the largest generated file: that
+    file's write fails with "File too large" and its path, and the new DEST is gone."""
+    measured = tmp_path / "measured" / NAME
+    killed = create(cli, measured, crash_at="create:lock-done")
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    journal = (measured / OUTSIDE_GIT_NAME).stat().st_size
+    sizes = {
+        path.relative_to(measured).as_posix(): path.stat().st_size
+        for path in measured.rglob("*")
+        if path.is_file() and path.name not in {OUTSIDE_GIT_NAME, "uv.lock"}
+    }
+    assert_exit(cli.run("recover", measured, cwd=measured.parent))
+    largest = max(sizes.values())
+    assert journal < largest, f"the journal ({journal} B) outgrows every file ({largest} B)"
+    limit = (journal + largest) // 2
+    too_large = [name for name, size in sizes.items() if size > limit]
+    place = tmp_path / "place"
+    place.mkdir()
+    before = snapshot(place)
+    completed = create(cli, place / NAME, limit=limit)
+    assert_unchanged(place, before)
+    message = assert_failed(completed, "File too large", f"removed {place / NAME}")
+    assert any(f"Writing {name} failed: File too large." in message for name in too_large), message
+
+
 # --- the commit -----------------------------------------------------------------------------
 
 

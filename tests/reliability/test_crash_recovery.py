@@ -13,11 +13,10 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from scaffold.safety.journal import OUTSIDE_GIT_NAME, journal_path
+from scaffold.safety.journal import OUTSIDE_GIT_NAME, EntryKind, Journal, journal_path
 from scaffold.safety.transaction import CRASH_POINT_VARIABLE
 from scaffold.safety.undo import partial_path
 from tests.conftest import ProjectFactory, tree_state
@@ -146,14 +145,13 @@ def test_an_unreadable_journal_refuses_with_the_restoring_command(
     assert journal.read_text() == "{ truncated"  # never guessed at: left for the operator
 
 
-def killed_after_first_edit(project: Path, cli_env: dict[str, str]) -> dict[str, Any]:
+def killed_after_first_edit(project: Path, cli_env: dict[str, str]) -> Journal:
     """Run add until it has created its files and modified one; return its journal."""
     killed = console(
         "add", "product", str(project), cwd=project, env=cli_env, crash_at="add:file-modified"
     )
     assert killed.returncode == -signal.SIGKILL
-    document: dict[str, Any] = json.loads(journal_path(project).read_text())
-    return document
+    return Journal.load(journal_path(project))
 
 
 def test_edits_made_after_the_crash_are_kept(
@@ -163,12 +161,10 @@ def test_edits_made_after_the_crash_are_kept(
     project = new_project("ddd-sqlalchemy-uv")
     before = tree_state(project)
     journal = killed_after_first_edit(project, cli_env)
-    files = [entry for entry in journal["entries"] if entry["kind"] == "file"]
-    written = [Path(entry["path"]) for entry in files if Path(entry["path"]).is_file()]
     new_file = next(
-        Path(entry["path"])
-        for entry in files
-        if entry["before"] is None and Path(entry["path"]) in written
+        entry.path
+        for entry in journal.entries
+        if entry.kind is EntryKind.FILE and entry.before is None and entry.path.is_file()
     )
     # After the crash and before the next command, the operator edits a file add never
     # touches and one that add had just created.
@@ -201,9 +197,7 @@ def test_a_write_cut_short_by_the_crash_is_still_undone(
     project = new_project("mvc-sqlalchemy-uv")
     before = tree_state(project)
     journal = killed_after_first_edit(project, cli_env)
-    modified = next(
-        Path(entry["path"]) for entry in journal["entries"] if entry.get("before") is not None
-    )
+    modified = next(entry.path for entry in journal.entries if entry.before is not None)
     partial_path(modified).write_bytes(modified.read_bytes()[:10])  # as if killed in write()
     console("runbook", "list", cwd=project, env=cli_env)
     assert tree_state(project) == before
