@@ -25,7 +25,7 @@ from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
 from scaffold.reporting import Reporter, SilentReporter
-from scaffold.tools import package_managers
+from scaffold.tools import package_managers, processes
 from scaffold.tools.package_managers import project_environment, tool_command
 from scaffold.tools.processes import Runner, run_subprocess
 
@@ -147,7 +147,7 @@ def _lock_check(config: ProjectConfig, runner: Runner) -> Check:
     environment = project_environment(config.stack.orm)
     completed = runner([executable, *arguments], config.root, environment)
     if completed.returncode != 0:
-        detail = package_managers.tail(completed.stdout + "\n" + completed.stderr, 1)
+        detail = processes.tail(completed.stdout + "\n" + completed.stderr, 1)
         return Check(name, f"{spec.lock_file} is out of date ({detail})", relock)
     return Check(name)
 
@@ -306,7 +306,7 @@ def _environment_installed(config: ProjectConfig, runner: Runner) -> bool:
 
 
 def _fail_line(completed: Any) -> str:
-    return package_managers.tail(f"{completed.stdout}\n{completed.stderr}", 1) or "no output"
+    return processes.tail(f"{completed.stdout}\n{completed.stderr}", 1) or "no output"
 
 
 def _alembic_up_to_date(config: ProjectConfig, runner: Runner, scratch: Path) -> Check:

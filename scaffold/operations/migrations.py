@@ -22,7 +22,7 @@ from scaffold.matrix import Orm
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.reporting import Reporter, SilentReporter
 from scaffold.safety.transaction import Transaction
-from scaffold.tools import package_managers
+from scaffold.tools import package_managers, processes
 from scaffold.tools.package_managers import project_environment, tool_command
 from scaffold.tools.processes import Runner, run_subprocess
 
@@ -195,10 +195,8 @@ def _run_tool(
         hint = ""
         if "Target database is not up to date" in output:
             hint = " Apply the existing migrations first with 'robyn-config migrate'."
-        raise OperationFailed(
-            f"'{shown}' failed (exit status {completed.returncode}): "
-            f"{failure_summary(output, config.root)}.{hint}"
-        )
+        summary = failure_summary(output, config.root)
+        raise OperationFailed(processes.failed(shown, completed, summary) + hint)
     return output
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ __all__ = [
     "project_environment",
     "require_manager",
     "spec_for",
-    "tail",
     "tool_command",
 ]
 
@@ -69,16 +67,6 @@ def require_manager(manager: PackageManager) -> str:
     return found
 
 
-def tail(output: str, lines: int = 1) -> str:
-    return "\n".join(output.strip().splitlines()[-lines:])
-
-
-def _exit_status(returncode: int) -> str:
-    if returncode < 0:
-        return f"killed by {signal.Signals(-returncode).name}"
-    return f"exit status {returncode}"
-
-
 def lock(project: Path, manager: PackageManager) -> Path:
     """Produce the manager's lock file in ``project`` with the real tool; return its path."""
     spec = spec_for(manager)
@@ -101,11 +89,8 @@ def lock(project: Path, manager: PackageManager) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
     lock_path = project / spec.lock_file
     if completed.returncode != 0 or not lock_path.is_file():
-        # The tool's conclusion is its last line; the rest is for running it by hand.
-        last = tail(completed.stdout + "\n" + completed.stderr, 1).strip() or "no output"
-        status = _exit_status(completed.returncode)
         raise OperationFailed(
-            f"'{spec.executable} {' '.join(spec.lock_args)}' failed ({status}): {last.rstrip('.')}."
+            processes.failed(f"{spec.executable} {' '.join(spec.lock_args)}", completed)
         )
     return lock_path
 

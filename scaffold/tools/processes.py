@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Runner", "group_alive", "run_subprocess", "stop_group", "tool_environment"]
+__all__ = [
+    "Runner",
+    "failed",
+    "group_alive",
+    "run_subprocess",
+    "stop_group",
+    "tail",
+    "tool_environment",
+]
 
 Runner = Callable[[Sequence[str], Path, Mapping[str, str]], "subprocess.CompletedProcess[str]"]
 """Runs a command in a directory with an environment; returns its captured output."""
@@ -29,6 +37,30 @@ def run_subprocess(
         text=True,
         check=False,
     )
+
+
+def tail(output: str, lines: int = 1) -> str:
+    return "\n".join(output.strip().splitlines()[-lines:])
+
+
+# Why a tool the toolkit ran would be killed by a signal, in the operator's words.
+_SIGNAL_CAUSES = {signal.SIGXFSZ: "a file-size limit", signal.SIGKILL: "the system"}
+
+
+def failed(
+    command: str, completed: subprocess.CompletedProcess[str], summary: str | None = None
+) -> str:
+    """One sentence on how ``command`` failed: its exit status and ``summary`` (default: its
+    last line), or the signal that killed it (a killed tool's last line is whatever it was
+    doing, not a conclusion)."""
+    if completed.returncode < 0:
+        killer = signal.Signals(-completed.returncode)
+        cause = _SIGNAL_CAUSES.get(killer)
+        return f"'{command}' was killed by {killer.name}" + (f" ({cause})." if cause else ".")
+    # The tool's conclusion is its last line; the rest is for running it by hand.
+    if summary is None:
+        summary = tail(f"{completed.stdout}\n{completed.stderr}", 1).strip() or "no output"
+    return f"'{command}' failed (exit status {completed.returncode}): {summary.rstrip('.')}."
 
 
 # Set by nox's uv backend to the toolkit's own environment: a `uv sync`/`uv run` of the
