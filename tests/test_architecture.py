@@ -104,3 +104,41 @@ def test_nothing_refers_to_files_outside_the_repository() -> None:
         and outside.search((REPO_ROOT / name).read_text(encoding="utf-8", errors="replace"))
     ]
     assert offenders == []
+
+
+# --- a thin noxfile ---------------------------------------------------------------------------
+
+SESSION_BODY_LINES = 15  # a session calls into tests/support; its body is a few lines
+
+
+def nox_sessions() -> dict[str, ast.FunctionDef]:
+    tree = ast.parse((REPO_ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any("nox.session" in ast.unparse(decorator) for decorator in node.decorator_list)
+    }
+
+
+def test_nox_session_bodies_are_a_few_lines() -> None:
+    sessions = nox_sessions()
+    assert {"lint", "typecheck", "tests", "matrix", "pg", "runbook", "reliability"} <= set(sessions)
+    for name, function in sessions.items():
+        body = function.body[1:] if ast.get_docstring(function) else function.body
+        lines = (body[-1].end_lineno or 0) - body[0].lineno + 1
+        assert lines <= SESSION_BODY_LINES, f"nox session {name} has {lines} lines"
+
+
+def test_heavy_sessions_are_opt_in_and_ci_still_runs_them() -> None:
+    decorators = {
+        name: " ".join(ast.unparse(decorator) for decorator in function.decorator_list)
+        for name, function in nox_sessions().items()
+    }
+    for name in ("matrix", "pg", "runbook", "reliability", "bench"):
+        assert "default=False" in decorators[name], name
+    for name in ("lint", "typecheck", "tests", "runbook", "reliability"):
+        assert "'ci'" in decorators[name], name
+    # matrix and pg carry `ci` on each cell's parameters.
+    for name in ("matrix", "pg"):
+        assert "_cell_params" in decorators[name], name

@@ -32,6 +32,7 @@ from scaffold.safety.undo import (
     read_file,
     remove_empty_directories,
     replace_file,
+    undo,
 )
 
 __all__ = [
@@ -169,8 +170,6 @@ class Transaction:
 
     def rollback(self) -> UndoOutcome:
         """Undo everything journaled; keep the journal when a path could not be restored."""
-        from scaffold.safety.undo import undo
-
         outcome = undo(self.journal)
         if outcome.complete:
             try:
