@@ -9,7 +9,7 @@ import stat
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from os import PathLike
 from pathlib import Path, PurePosixPath
 
@@ -95,11 +95,13 @@ def run_program(
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 120,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a program (the console script, ``uv``, a venv's python) with its output captured.
 
     stdin is ``/dev/null``, as in CI: a command that waits for an answer fails instead of
-    hanging the test until its timeout.
+    hanging the test until its timeout. ``preexec_fn`` runs in the child first (a resource
+    limit, say).
     """
     return subprocess.run(
         [os.fspath(part) for part in command],
@@ -109,6 +111,7 @@ def run_program(
         text=True,
         timeout=timeout,
         stdin=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
     )
 
 

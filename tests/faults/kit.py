@@ -29,7 +29,7 @@ from scaffold.safety.journal import OUTSIDE_GIT_NAME
 from scaffold.safety.transaction import CRASH_POINT_VARIABLE, STOP_POINT_VARIABLE
 from scaffold.safety.undo import PARTIAL_SUFFIX
 from tests.conftest import tree_state
-from tests.helpers import CONSOLE_SCRIPT
+from tests.helpers import CONSOLE_SCRIPT, run_program
 
 __all__ = [
     "Cli",
@@ -135,14 +135,11 @@ class Cli:
         env = dict(self.env)
         if crash_at is not None:
             env[CRASH_POINT_VARIABLE] = crash_at
-        return subprocess.run(
-            self.command(*args),
+        return run_program(
+            *self.command(*args),
             cwd=cwd,
             env=env,
-            capture_output=True,
-            text=True,
             timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
             preexec_fn=None if limit is None else file_size_limit(limit),
         )
 
