@@ -16,6 +16,7 @@ shared template still collides with a cell's own file at the same place.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -93,8 +94,6 @@ def _output_path(template_path: PurePosixPath, paths: Mapping[str, str]) -> Pure
 def _is_executable(node: Traversable) -> bool:
     # Traversables from a wheel on disk are real paths; keep the mode when we can see it.
     try:
-        import os
-
         return bool(os.stat(str(node)).st_mode & 0o111)
     except OSError:
         return False
