@@ -1,4 +1,5 @@
-"""The benchmark of ``nox -s bench``: one table, printed and written as JSON and Markdown.
+"""The benchmark of ``nox -s bench``: timings, the load figures beside their references and the
+targets (``load.py``), printed and written as JSON and Markdown.
 
 Figures on a shared machine are noisy: they are printed beside their targets, never asserted.
 Usage: ``python tests/bench/run_bench.py OUT_DIR [--seconds N] [--ci-log PATH] [--quick]``.
@@ -23,20 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scaffold.matrix import STACKS, PackageManager
-from tests.reliability.service_kit import (
-    CELLS,
-    create_schema,
-    prepare_project,
-    serve,
-    serve_project,
-)
+from tests.bench.load import LoadReport, bench_load, render_load
+from tests.reliability.service_kit import CELLS, prepare_project
 from tests.support.index import index_url
-from tests.support.postgres import running_postgres
 from tests.support.project_env import project_env
-from tests.support.wrk import POST_LUA, run_wrk
-
-HELLO = Path(__file__).with_name("hello_robyn.py")
-CONNECTIONS = 32
 
 
 @dataclass
@@ -130,102 +121,6 @@ def _restore(directory: Path, snapshot: dict[Path, bytes]) -> None:
             path.write_bytes(content)
 
 
-def load_figures(
-    rows: list[Row], label: str, base_url: str, rss: list[int], seconds: float, work: Path
-) -> dict[str, float]:
-    rates: dict[str, float] = {}
-    for name, path, script in (
-        ("GET /healthcheck", "/healthcheck", ""),
-        ("GET /products/{id}", "/products/1", ""),
-        ("GET /products?limit=20", "/products?limit=20", ""),
-        ("POST /products", "/products", POST_LUA),
-    ):
-        if label == "bare Robyn" and name != "GET /healthcheck":
-            continue
-        result = run_wrk(
-            base_url + path, seconds=seconds, connections=CONNECTIONS, script=script, workdir=work
-        )
-        rates[name] = result.rps
-        rows.append(
-            Row(
-                f"load {label}",
-                name,
-                f"{result.rps:.0f} req/s, p50 {result.p50_us / 1000:.1f} ms, "
-                f"p99 {result.p99_us / 1000:.1f} ms, non-2xx {result.non2xx}, "
-                f"socket errors {result.socket_errors}",
-                "0 non-2xx",
-                "yes" if result.non2xx == 0 and result.socket_errors == 0 else "no",
-            )
-        )
-    return rates
-
-
-def seed(base_url: str, count: int = 50) -> None:
-    import urllib.request
-
-    for number in range(count):
-        body = json.dumps({"name": f"seed {number}", "price": "1.00", "in_stock": True}).encode()
-        request = urllib.request.Request(
-            base_url + "/products", body, {"Content-Type": "application/json"}, method="POST"
-        )
-        urllib.request.urlopen(request, timeout=10).read()
-
-
-def bench_load(
-    rows: list[Row], projects: dict[str, Path], work: Path, seconds: float, postgres: bool
-) -> None:
-    reference = next(iter(projects.values()))
-    python = str(reference / ".venv" / "bin" / "python")
-    env = {**project_env(reference), "PYTHONDONTWRITEBYTECODE": "1"}
-    with serve(
-        [python, str(HELLO)], cwd=work, env=env, log_path=work / "hello.log", ready_path="/"
-    ) as bare:
-        bare_rate = load_figures(rows, "bare Robyn", bare.base_url, [], seconds, work)[
-            "GET /healthcheck"
-        ]
-        bare.kill()
-        bare.stop_seconds = 0.0
-
-    databases: list[tuple[str, str | None]] = [("SQLite", None)]
-    if postgres:
-        databases.append(("PostgreSQL", "pg"))
-    with running_postgres() if postgres else _nothing() as server:
-        for cell, project in projects.items():
-            for db_label, kind in databases:
-                name = f"{cell.rsplit('-', 1)[0]} {db_label}"
-                if kind and server is not None:
-                    url = server.create_database(f"bench_{cell.replace('-', '_')}")
-                else:
-                    url = f"sqlite:///{work / (cell + '.db')}"
-                create_schema(project, url)
-                with serve_project(project, url, work / f"{cell}-{db_label}.log") as service:
-                    seed(service.base_url)
-                    start_rss = service.rss_kib()
-                    rates = load_figures(rows, name, service.base_url, [], seconds, work)
-                    end_rss = service.rss_kib()
-                ratio = rates["GET /healthcheck"] / bare_rate if bare_rate else 0.0
-                rows.append(
-                    Row(
-                        f"load {name}",
-                        "/healthcheck vs bare Robyn",
-                        f"{ratio:.2f}x",
-                        ">= 0.8x",
-                        "yes" if ratio >= 0.8 else "no",
-                    )
-                )
-                rows.append(
-                    Row(f"load {name}", "server RSS start -> end", f"{start_rss} -> {end_rss} KiB")
-                )
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-
 def _seconds(humanised: str) -> int:
     """nox's durations: '48 seconds', 'a minute', '2 minutes', '1 hour 3 minutes'."""
     units = {"second": 1, "minute": 60, "hour": 3600}
@@ -257,11 +152,11 @@ def bench_ci_log(rows: list[Row], log: Path) -> None:
         )
 
 
-def render(rows: list[Row], meta: dict[str, str]) -> str:
-    lines = [f"Run {meta['date']} on {meta['machine']}", ""]
+def render(rows: list[Row], load: LoadReport, meta: dict[str, str], seconds: float) -> str:
+    lines = [f"Run {meta['date']} on {meta['machine']}", "", "## Timings", ""]
     lines += ["| group | what | figure | target | met |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r.group} | {r.what} | {r.value} | {r.target} | {r.met} |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *render_load(load, seconds)]) + "\n"
 
 
 def main() -> None:
@@ -270,7 +165,9 @@ def main() -> None:
     parser.add_argument("--toolkit", required=True)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--ci-log", type=Path)
-    parser.add_argument("--quick", action="store_true", help="one cell, SQLite only")
+    parser.add_argument(
+        "--quick", action="store_true", help="one cell, SQLite only (the references too)"
+    )
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -279,6 +176,7 @@ def main() -> None:
         f"Python {platform.python_version()})",
     }
     rows: list[Row] = []
+    started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="robyn-config-bench-"))
     try:
         bench_create(rows, work, options.toolkit, quick=options.quick)
@@ -290,17 +188,25 @@ def main() -> None:
             for cell in cells
         }
         bench_add(rows, projects[cells[0]], options.toolkit)
-        bench_load(rows, projects, work, options.seconds, postgres=not options.quick)
+        load = bench_load(projects, work, options.seconds, postgres=not options.quick)
         if options.ci_log:
             bench_ci_log(rows, options.ci_log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    table = render(rows, meta)
+    rows.append(Row("bench", "wall time of this run", f"{time.monotonic() - started:.0f} s"))
+    table = render(rows, load, meta, options.seconds)
     print(table)
     (options.out / "bench.md").write_text(table)
-    (options.out / "bench.json").write_text(
-        json.dumps({**meta, "rows": [asdict(r) for r in rows]}, indent=1)
-    )
+    document = {
+        **meta,
+        "seconds": options.seconds,
+        "rows": [asdict(r) for r in rows],
+        "load": [asdict(f) for f in load.figures],
+        "memory": [asdict(m) for m in load.memory],
+        "targets": [asdict(t) for t in load.targets],
+        "reference_env": load.reference_env,
+    }
+    (options.out / "bench.json").write_text(json.dumps(document, indent=1))
     print(f"written: {options.out / 'bench.md'} and {options.out / 'bench.json'}")
 
 
