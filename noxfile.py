@@ -155,12 +155,15 @@ def reliability(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Timings of create and add, and the generated service under wrk beside a bare Robyn app.
+    """Timings of create and add, and the generated service under wrk beside its references.
 
-    Prints one table and writes bench-results/bench.{json,md}. Arguments after ``--`` go to
-    tests/bench/run_bench.py: ``--seconds N`` per load figure, ``--ci-log PATH`` (a .ci/run
-    log: matrix wall times; default bench-results/ci-run.log, which .ci/run writes),
-    ``--quick`` (one cell, SQLite only). Installs wrk and PostgreSQL when they are missing.
+    The references (tests/bench/references.py): Robyn + the raw driver (the ceiling), FastAPI
+    + uvicorn + async SQLAlchemy, and a bare Robyn app; the issue 11 targets are printed met or
+    missed. Prints the tables and writes bench-results/bench.{json,md}. Arguments after ``--``
+    go to tests/bench/run_bench.py: ``--seconds N`` per load figure, ``--ci-log PATH`` (a
+    .ci/run log: matrix wall times; default bench-results/ci-run.log, which .ci/run writes),
+    ``--quick`` (one cell, SQLite only, references included). Installs wrk and PostgreSQL when
+    they are missing.
     """
     from tests.support.postgres import ensure_bin_dir
     from tests.support.wrk import ensure_wrk

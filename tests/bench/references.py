@@ -86,6 +86,14 @@ def _uv_env() -> dict[str, str]:
     return env
 
 
+def _uv(*command: str) -> str:
+    """Run uv; its stdout, or RuntimeError with what it printed."""
+    done = subprocess.run(command, env=_uv_env(), capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[1:3])} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
 def make_reference_env(root: Path, projects: Sequence[Path]) -> tuple[Path, list[str]]:
     """Create the references' venv at ``root``; its Python and the versions installed."""
     versions = locked_versions(projects)
@@ -96,27 +104,10 @@ def make_reference_env(root: Path, projects: Sequence[Path]) -> tuple[Path, list
     uv = shutil.which("uv") or "uv"
     # The generated projects' interpreter: the same Python as the service under test.
     python = (projects[0] / ".venv" / "bin" / "python").resolve()
-    env = _uv_env()
-    subprocess.run(
-        [uv, "venv", "-q", "--python", str(python), str(root)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     own = root / "bin" / "python"
-    subprocess.run(
-        [uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(own), *requirements],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    listed = subprocess.run(
-        [uv, "pip", "list", "--format", "json", "--python", str(own)],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    _uv(uv, "venv", "-q", "--python", str(python), str(root))
+    _uv(uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(own), *requirements)
+    listed = _uv(uv, "pip", "list", "--format", "json", "--python", str(own))
     shown = {*PINNED, *UNPINNED, "starlette"}
     installed = [
         f"{package['name']}=={package['version']}"
