@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from enum import StrEnum
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-__all__ = ["FileStatus", "Reporter", "SilentReporter"]
+__all__ = ["FileStatus", "Reporter", "SilentReporter", "shown"]
 
 
 class FileStatus(StrEnum):
@@ -45,3 +45,11 @@ class SilentReporter:
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
         yield
+
+
+def shown(path: Path, root: Path) -> str:
+    """``path`` as the operator reads it: relative to the project when inside it."""
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return str(path)

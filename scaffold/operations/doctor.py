@@ -24,7 +24,7 @@ from scaffold.matrix import Design, Orm, PackageManager, parse_choice
 from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
-from scaffold.reporting import Reporter, SilentReporter
+from scaffold.reporting import Reporter, SilentReporter, shown
 from scaffold.tools import package_managers, processes
 from scaffold.tools.package_managers import project_environment, tool_command
 from scaffold.tools.processes import Runner, run_subprocess
@@ -106,16 +106,10 @@ def _add_paths_check(root: Path) -> tuple[Check, ProjectConfig | None]:
         return Check(name, error.message.rstrip("."), "fix [tool.robyn-config.add]"), None
     missing = [key for key, path in config.add_paths.items() if not path.exists()]
     if missing:
-        shown = ", ".join(f"{key} = {_rel(config, config.add_paths[key])}" for key in missing)
-        return Check(name, f"not on disk: {shown}", "restore them or fix the paths"), config
+        places = [f"{key} = {shown(config.add_paths[key], config.root)}" for key in missing]
+        listed = ", ".join(places)
+        return Check(name, f"not on disk: {listed}", "restore them or fix the paths"), config
     return Check(name), config
-
-
-def _rel(config: ProjectConfig, path: Path) -> str:
-    try:
-        return path.relative_to(config.root).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _layout_check(config: ProjectConfig) -> Check:
@@ -241,7 +235,7 @@ def _registry(tree: ast.Module, package: str) -> tuple[set[str], set[str]] | Non
 def _route_checks(config: ProjectConfig) -> list[Check]:
     routes = route_registry(config.stack.design, config.add_paths)
     folder, registry = routes.folder, routes.registry
-    reg = _rel(config, registry)
+    reg = shown(registry, config.root)
     name = f"route registry ({reg})"
     package = routes.package(config.root)
     try:
@@ -266,7 +260,7 @@ def _route_checks(config: ProjectConfig) -> list[Check]:
             problems.append(
                 Check(
                     name,
-                    f"the route module {_rel(config, path)} is not registered",
+                    f"the route module {shown(path, config.root)} is not registered",
                     f"add 'from {package} import {module}' and '{module}.register(app)' to "
                     f"{REGISTRY_FUNCTION} in {reg}, or delete the module",
                 )

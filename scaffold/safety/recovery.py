@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import OperationFailed
+from scaffold.reporting import shown
 from scaffold.safety.journal import Journal, JournalUnreadable, find_journals
-from scaffold.safety.transaction import shown, undo_sentence
+from scaffold.safety.transaction import undo_sentence
 from scaffold.safety.undo import remove_empty_directories, undo
 
 __all__ = ["Recovered", "recover_pending"]

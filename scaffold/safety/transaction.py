@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import cast
 
 from scaffold.errors import Interrupted, OperationFailed, ScaffoldError
+from scaffold.reporting import shown
 from scaffold.safety.journal import Entry, EntryKind, Journal, journal_path
 from scaffold.safety.undo import (
     NOT_A_FILE,
@@ -41,7 +42,6 @@ __all__ = [
     "Transaction",
     "checkpoint",
     "describe_os_error",
-    "shown",
     "undo_sentence",
 ]
 
@@ -62,14 +62,6 @@ def checkpoint(name: str) -> None:
     if os.environ.get(STOP_POINT_VARIABLE) == name and name not in _stopped:
         _stopped.add(name)  # once: the test changes the tree, then lets the command go on
         os.kill(os.getpid(), signal.SIGSTOP)
-
-
-def shown(path: Path, root: Path) -> str:
-    """``path`` as the operator reads it: relative to the project when inside it."""
-    try:
-        return path.relative_to(root).as_posix() or "."
-    except ValueError:
-        return str(path)
 
 
 def describe_os_error(error: OSError, root: Path, doing: str = "Writing") -> str:
