@@ -71,7 +71,7 @@ class Figure:
     database: str  # "" for the bare app (no database)
     endpoint: str
     server: str
-    kind: str  # "generated", "ceiling", "fastapi" or "bare"
+    kind: str  # "generated", "ceiling", "sync", "fastapi" or "bare"
     rps: float
     p50_ms: float
     p99_ms: float
@@ -204,6 +204,8 @@ def bench_load(
     with running_postgres() if postgres else _no_server() as pg:
         for database in databases:
             for reference in REFERENCES:
+                if database not in reference.names:
+                    continue
                 url = _database_url(database, pg, f"ref_{reference.kind}", work)
                 log = work / f"ref-{reference.kind}-{database}.log"
                 with serve_reference(reference, python, url, work=work, log_path=log) as service:
@@ -338,7 +340,7 @@ def render_load(report: LoadReport, seconds: float) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     databases = list(dict.fromkeys(f.database for f in report.figures))
-    kinds = {"bare": 0, "generated": 1, "ceiling": 2, "fastapi": 3}
+    kinds = {"bare": 0, "generated": 1, "ceiling": 2, "sync": 3, "fastapi": 4}
     for database in databases:
         for endpoint in ENDPOINTS:
             group = [f for f in report.figures if (f.database, f.endpoint) == (database, endpoint)]

@@ -5,6 +5,10 @@ The generated service's ``products`` endpoints (``GET /products/:id``, ``GET /pr
 response bytes, with hand-written SQL: the stdlib ``sqlite3`` on one connection for SQLite,
 an ``asyncpg`` pool for PostgreSQL. What is left is Robyn's and the driver's own cost.
 
+The handlers are asynchronous, like the generated service's (which must await asyncpg from
+the same code); ``HANDLERS=sync`` makes the SQLite ones synchronous, which Robyn calls without
+its event loop: a figure beside the ceiling, not a ceiling the generated service could reach.
+
 Run from the bench's reference environment: ``DATABASE_URL=... PORT=... python THIS``. It
 creates the table when missing. Like any bare Robyn 0.88 app it ignores SIGTERM: the bench
 stops it by killing its process group.
@@ -16,6 +20,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -228,8 +233,17 @@ def page_of(request: Request) -> tuple[int, int]:
     return query_int(request, "limit", 20, MAX_LIMIT), query_int(request, "offset", 0, MAX_ID)
 
 
-def sqlite_routes(app: Robyn, store: SqliteStore) -> None:
-    """Synchronous handlers: ``sqlite3`` is a synchronous driver (Robyn runs them directly)."""
+def as_async(handler: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    """``handler`` as a coroutine function: Robyn runs it on its event loop."""
+
+    async def run(request: Request) -> Response:
+        return handler(request)
+
+    return run
+
+
+def sqlite_routes(app: Robyn, store: SqliteStore, *, synchronous: bool) -> None:
+    """``sqlite3`` is synchronous and local: each handler runs its statement inline."""
 
     def get_product(request: Request) -> Response:
         raw_id = request.path_params.get("id", "")
@@ -250,9 +264,12 @@ def sqlite_routes(app: Robyn, store: SqliteStore) -> None:
         except Invalid as error:
             return refusal(error)
 
-    app.add_route("GET", "/products/:id", get_product)
-    app.add_route("GET", "/products", list_products)
-    app.add_route("POST", "/products", create_product)
+    for method, route, handler in (
+        ("GET", "/products/:id", get_product),
+        ("GET", "/products", list_products),
+        ("POST", "/products", create_product),
+    ):
+        app.add_route(method, route, handler if synchronous else as_async(handler))
 
 
 def postgres_routes(app: Robyn, store: PostgresStore) -> None:
@@ -289,7 +306,9 @@ def make_app(database_url: str) -> Robyn:
     app = Robyn(__file__, config=config)
     parts = urlsplit(database_url)
     if parts.scheme == "sqlite":
-        sqlite_routes(app, SqliteStore(parts.path[1:]))  # sqlite:///relative, ////absolute
+        synchronous = os.environ.get("HANDLERS", "async") == "sync"
+        # sqlite:///relative, sqlite:////absolute
+        sqlite_routes(app, SqliteStore(parts.path[1:]), synchronous=synchronous)
     else:
         postgres_routes(app, PostgresStore(database_url))
     return app

@@ -1,6 +1,8 @@
 """The reference servers of the load benchmark, beside the generated service.
 
-* the ceiling: Robyn and the raw driver (``reference_raw.py``: ``sqlite3``, ``asyncpg``);
+* the ceiling: Robyn and the raw driver (``reference_raw.py``: ``sqlite3``, ``asyncpg``),
+  asynchronous handlers like the generated service's, and for SQLite the same with
+  synchronous handlers, shown beside it;
 * what an operator would write instead: FastAPI, uvicorn and async SQLAlchemy
   (``reference_fastapi.py``: aiosqlite, asyncpg).
 
@@ -19,7 +21,7 @@ import shutil
 import subprocess
 import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.reliability.service_kit import Service, serve
@@ -38,10 +40,11 @@ READY_PATH = "/products?limit=1"
 class Reference:
     """One reference server: its script and how it is named per database."""
 
-    kind: str  # "ceiling" or "fastapi"
+    kind: str  # "ceiling", "sync" or "fastapi"
     script: Path
-    names: dict[str, str]  # database label -> server name in the table
+    names: dict[str, str]  # database label -> server name in the table (where it runs)
     obeys_sigterm: bool
+    env: dict[str, str] = field(default_factory=dict)
 
     def name(self, database: str) -> str:
         return self.names[database]
@@ -54,6 +57,15 @@ REFERENCES = (
         {"SQLite": "Robyn + sqlite3 (ceiling)", "PostgreSQL": "Robyn + asyncpg (ceiling)"},
         # A bare Robyn 0.88 app keeps running after SIGTERM.
         obeys_sigterm=False,
+    ),
+    # The ceiling's SQLite handlers made synchronous: shown, not a target (the generated
+    # service's handlers are asynchronous, as asyncpg needs, and one code serves both).
+    Reference(
+        "sync",
+        HERE / "reference_raw.py",
+        {"SQLite": "Robyn + sqlite3, sync handlers"},
+        obeys_sigterm=False,
+        env={"HANDLERS": "sync"},
     ),
     Reference(
         "fastapi",
@@ -123,7 +135,7 @@ def serve_reference(
 ) -> Iterator[Service]:
     """Run ``reference`` on ``database_url`` (it creates its table) until the block ends."""
     env = _uv_env()
-    env.update({"DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update({"DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1", **reference.env})
     command = [str(python), str(reference.script)]
     with serve(command, cwd=work, env=env, log_path=log_path, ready_path=READY_PATH) as service:
         try:
