@@ -162,6 +162,14 @@ class PostgresServer:
             str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"
         )
 
+    def restart(self) -> None:
+        """Stop (closing every client's connection) and start again with the same options."""
+        self.run_as_server_user(
+            str(self.bin_dir / "pg_ctl"),
+            *("-D", str(self.data_dir), "-l", str(self.log_path), "-m", "fast", "-w"),
+            *("-t", str(START_TIMEOUT), "restart"),
+        )
+
     def server_log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

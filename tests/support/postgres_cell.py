@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.matrix import Orm, Stack
+from tests.support.entity_api import EntityApi
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.reporter import Reporter
-from tests.support.workflow import ENTITY_TABLES, CellWorkflow
+from tests.support.workflow import ENTITY_TABLES, MATRIX_ENTITIES, CellWorkflow
 
 if TYPE_CHECKING:
     import nox
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIGRATION_TABLES",
     "expect_portable_migrations",
+    "expect_reads_survive_a_restart",
     "expect_sqlite_tables",
     "expect_tables",
     "run_on_postgres",
@@ -65,6 +67,26 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
         fresh = postgres.create_database(f"{database}_start")
         workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
         expect_tables(session, postgres, f"{database}_start", migrated)
+        # A restart closes every pooled connection under the running service.
+        workflow.serve(
+            lambda base_url: expect_reads_survive_a_restart(session, postgres, base_url),
+            database_url=postgres.url(database),
+        )
+
+
+def expect_reads_survive_a_restart(
+    reporter: Reporter, postgres: PostgresServer, base_url: str
+) -> None:
+    """Reads succeed right after PostgreSQL restarts under the service: none is a 5xx."""
+    entity, fields = MATRIX_ENTITIES[0]
+    api = EntityApi(reporter, base_url, entity, fields)
+    # Reads first, so that the pool holds connections for the restart to close.
+    for _ in range(3):
+        api.expect("before the restart", 200, "GET", "?limit=5")
+    postgres.restart()
+    reporter.log("PostgreSQL restarted under the running service")
+    for attempt in range(5):
+        api.expect(f"read {attempt + 1} after the restart", 200, "GET", "?limit=5")
 
 
 def expect_tables(
