@@ -58,6 +58,8 @@ class Goals:
     others_vs_ceiling: float  # list and insert
 
 
+# WEB_CONCURRENCY of the generated service: the targets are the one-process figures'.
+PROCESSES = (1, 2)
 GOALS = {"SQLite": Goals(0.5, 3.0, 0.3), "PostgreSQL": Goals(0.7, 1.5, 0.5)}
 P99_OVER_P50 = 3.0
 RSS_GROWTH = 0.10
@@ -71,7 +73,7 @@ class Figure:
     database: str  # "" for the bare app (no database)
     endpoint: str
     server: str
-    kind: str  # "generated", "ceiling", "sync", "fastapi" or "bare"
+    kind: str  # "generated", "processes" (more than one), "ceiling", "sync", "fastapi", "bare"
     rps: float
     p50_ms: float
     p99_ms: float
@@ -221,21 +223,23 @@ def bench_load(
                         work=work,
                     )
             for cell, project in projects.items():
-                url = _database_url(database, pg, cell, work)
-                create_schema(project, url)
-                log = work / f"{cell}-{database}.log"
-                with serve_project(project, url, log) as service:
-                    name = cell.rsplit("-", 1)[0]  # the package manager changes nothing here
-                    measure(
-                        report,
-                        service,
-                        database=database,
-                        server=name,
-                        kind="generated",
-                        endpoints=tuple(ENDPOINTS),
-                        seconds=seconds,
-                        work=work,
-                    )
+                for processes in PROCESSES:
+                    label = cell if processes == 1 else f"{cell}-{processes}p"
+                    url = _database_url(database, pg, label, work)
+                    create_schema(project, url)
+                    log = work / f"{label}-{database}.log"
+                    with serve_project(project, url, log, processes=processes) as service:
+                        name = cell.rsplit("-", 1)[0]  # the package manager changes nothing
+                        measure(
+                            report,
+                            service,
+                            database=database,
+                            server=name if processes == 1 else f"{name}, {processes} processes",
+                            kind="generated" if processes == 1 else "processes",
+                            endpoints=tuple(ENDPOINTS),
+                            seconds=seconds,
+                            work=work,
+                        )
     _ratios(report.figures)
     report.targets = targets(report)
     return report
@@ -262,7 +266,7 @@ def _ratios(figures: list[Figure]) -> None:
         if figure.kind != "bare":
             figure.vs_ceiling = over(figure, figure.database, "ceiling")
             figure.vs_fastapi = over(figure, figure.database, "fastapi")
-        if figure.kind == "generated":
+        if figure.kind in ("generated", "processes"):
             figure.vs_bare = over(figure, "", "bare")
 
 
@@ -340,7 +344,7 @@ def render_load(report: LoadReport, seconds: float) -> list[str]:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     databases = list(dict.fromkeys(f.database for f in report.figures))
-    kinds = {"bare": 0, "generated": 1, "ceiling": 2, "sync": 3, "fastapi": 4}
+    kinds = {"bare": 0, "generated": 1, "processes": 2, "ceiling": 3, "sync": 4, "fastapi": 5}
     for database in databases:
         for endpoint in ENDPOINTS:
             group = [f for f in report.figures if (f.database, f.endpoint) == (database, endpoint)]

@@ -145,10 +145,20 @@ def serve(
 
 
 def serve_project(
-    project: Path, database_url: str, log_path: Path, *, log_level: str = "INFO"
+    project: Path,
+    database_url: str,
+    log_path: Path,
+    *,
+    log_level: str = "INFO",
+    processes: int = 1,
 ) -> contextlib.AbstractContextManager[Service]:
     """The generated service as `make run` starts it (``python -m app``), without make."""
-    env = {**project_env(project), "DATABASE_URL": database_url, "LOG_LEVEL": log_level}
+    env = {
+        **project_env(project),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": log_level,
+        "WEB_CONCURRENCY": str(processes),
+    }
     python = str(project / ".venv" / "bin" / "python")
     return serve([python, "-m", "app"], cwd=project, env=env, log_path=log_path)
 
