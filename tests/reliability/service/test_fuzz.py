@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-EXAMPLES = 60
+# FUZZ_EXAMPLES: a longer hunt by hand (CI keeps the default).
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=300)
 json_values = st.recursive(
     json_scalars,
