@@ -53,13 +53,17 @@ class Running:
 
 @pytest.fixture
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Running]:
-    """The cell given by the test's ``cell`` parameter, served on an empty database."""
-    cell = request.param
+    """The cell the test's parameter names, on an empty database.
+
+    ``CELL@N`` serves it from N processes (``WEB_CONCURRENCY``).
+    """
+    cell, _, processes = str(request.param).partition("@")
     project = projects()[cell]
     database = tmp_path / "reliability.db"
     url = f"sqlite:///{database}"
     create_schema(project, url)
-    with serve_project(project, url, tmp_path / "server.log") as service:
+    log_path = tmp_path / "server.log"
+    with serve_project(project, url, log_path, processes=int(processes or 1)) as service:
         yield Running(cell, project, database, service)
     log = service.log()
     assert "Traceback (most recent call last)" not in log, log[-3000:]

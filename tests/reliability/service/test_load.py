@@ -70,7 +70,7 @@ def test_30s_at_64_connections_no_errors_and_flat_memory(served: Running, tmp_pa
     assert growth < 0.10
 
 
-@pytest.mark.parametrize("served", [LOAD_CELL], indirect=True)
+@pytest.mark.parametrize("served", [LOAD_CELL, f"{LOAD_CELL}@2"], indirect=True)
 def test_sigterm_under_load_completes_in_flight_requests_and_exits_within_5s(
     served: Running,
 ) -> None:
