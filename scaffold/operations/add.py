@@ -12,6 +12,7 @@ from scaffold.generation.entity import render_entity
 from scaffold.matrix import Design
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
+from scaffold.project.entity_files import record_content, record_path
 from scaffold.project.layout import REGISTRY_FUNCTION, module_path, route_registry
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
@@ -197,7 +198,10 @@ def add_entity(
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
     rendered = render_entity(config, name, parsed_fields)
-    existing = sorted(str(_relative(config, path)) for path in rendered.files if path.exists())
+    record = record_path(config.root, name.module)
+    existing = sorted(
+        str(_relative(config, path)) for path in [*rendered.files, record] if path.exists()
+    )
     if existing:
         raise UsageError(
             f"The entity {name.module!r} already exists: {', '.join(existing)} "
@@ -210,6 +214,8 @@ def add_entity(
         edits.setdefault(target, []).insert(0, MergeSnippet(snippet))
     sources = _edited_sources(config, edits)
     new_files, operators_layout = _tidy(config, sources, rendered.files)
+    # Digests of the bytes as written: what `remove` compares with to find the operator's edits.
+    new_files[record] = record_content(config.root, name.module, new_files)
     fields_spec = " ".join(item.spec for item in parsed_fields)
     sources[config.pyproject] = (
         config.pyproject.read_text(encoding="utf-8"),
