@@ -22,8 +22,13 @@ __all__ = [
     "EnsureImport",
     "EnsureRegisterCall",
     "MergeSnippet",
+    "RemoveAllEntry",
+    "RemoveClass",
+    "RemoveImport",
+    "RemoveRegisterCall",
     "SourceEdit",
     "SourceShapeError",
+    "UnmergeSnippet",
     "apply_edits",
 ]
 
@@ -36,6 +41,10 @@ class SourceEdit:
     """One kind of edit; ``apply`` returns the new module (the same object when unchanged)."""
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        raise NotImplementedError
+
+    def inverse(self) -> SourceEdit:
+        """The edit that takes out what this one put in (`remove` undoes `add` with these)."""
         raise NotImplementedError
 
 
@@ -107,6 +116,57 @@ def _insert_item(
         result[-1] = last.with_changes(comma=separator)
         result.append(new)
     return result
+
+
+def _remove_item(items: list[Item], index: int) -> list[Item]:
+    """``items`` without the one at ``index``: the inverse of `_insert_item`.
+
+    An item inserted before others brought its own comma, so it goes with it. The last item
+    took over the line break (or the lack of a comma) before the closing bracket from the
+    one before it, which gets it back; a comment on that one's line stays.
+    """
+    result = list(items)
+    removed = result.pop(index)
+    if index < len(result) or not result:
+        return result
+    previous = result[-1]
+    previous_comma, removed_comma = previous.comma, removed.comma
+    if (
+        isinstance(previous_comma, cst.Comma)
+        and isinstance(removed_comma, cst.Comma)
+        and isinstance(previous_comma.whitespace_after, cst.ParenthesizedWhitespace)
+        and isinstance(removed_comma.whitespace_after, cst.ParenthesizedWhitespace)
+    ):
+        closing = removed_comma.whitespace_after.last_line
+        whitespace = previous_comma.whitespace_after.with_changes(last_line=closing)
+        result[-1] = previous.with_changes(
+            comma=previous_comma.with_changes(whitespace_after=whitespace)
+        )
+    else:
+        result[-1] = previous.with_changes(comma=removed_comma)
+    return result
+
+
+class _NameUses(cst.CSTVisitor):
+    """The names a module uses outside its import statements."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
+def _used_names(module: cst.Module) -> set[str]:
+    uses = _NameUses()
+    module.visit(uses)
+    return uses.names
 
 
 # Plain isinstance checks rather than libcst.matchers: importing the matchers costs more
@@ -231,6 +291,9 @@ class EnsureImport(SourceEdit):
     module: str
     name: str
 
+    def inverse(self) -> SourceEdit:
+        return RemoveImport(self.module, self.name)
+
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
         for index, statement in enumerate(body):
@@ -281,6 +344,9 @@ class EnsureRegisterCall(SourceEdit):
     function: str
     target: str
 
+    def inverse(self) -> SourceEdit:
+        return RemoveRegisterCall(self.function, self.target)
+
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
         for index, statement in enumerate(body):
@@ -310,6 +376,9 @@ class EnsureAllEntry(SourceEdit):
     """``name`` listed in the module's ``__all__`` (created at the end if there is none)."""
 
     name: str
+
+    def inverse(self) -> SourceEdit:
+        return RemoveAllEntry(self.name)
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         body = list(module.body)
@@ -350,6 +419,9 @@ class AppendClass(SourceEdit):
     name: str
     source: str
 
+    def inverse(self) -> SourceEdit:
+        return RemoveClass(self.name)
+
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         for statement in module.body:
             if isinstance(statement, cst.ClassDef) and statement.name.value == self.name:
@@ -368,6 +440,9 @@ class MergeSnippet(SourceEdit):
     """Merge a snippet module: its ``from`` imports are ensured, its classes appended."""
 
     source: str
+
+    def inverse(self) -> SourceEdit:
+        return UnmergeSnippet(self.source)
 
     def edits(self) -> list[SourceEdit]:
         snippet = cst.parse_module(self.source)
@@ -390,6 +465,145 @@ class MergeSnippet(SourceEdit):
         return module
 
 
+# --- the inverses: what `remove` takes out -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoveImport(SourceEdit):
+    """``name`` taken out of ``from <module> import ...``; the statement too once it is empty.
+
+    With ``unless_used`` the import stays while the rest of the module still uses the name
+    (a snippet's ``Decimal`` that another table needs too).
+    """
+
+    module: str
+    name: str
+    unless_used: bool = False
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        if self.unless_used and self.name in _used_names(module):
+            return module
+        body = list(module.body)
+        for index, statement in enumerate(body):
+            node = _only(statement)
+            if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
+                continue
+            if _module_name(node) != self.module:
+                continue
+            aliases = list(node.names)
+            found = [
+                position
+                for position, alias in enumerate(aliases)
+                if _alias_name(alias) == self.name and alias.asname is None
+            ]
+            if not found:
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            remaining = _remove_item(aliases, found[0])
+            if remaining:
+                body[index] = statement.with_changes(body=[node.with_changes(names=remaining)])
+            else:
+                del body[index]
+            return module.with_changes(body=body)
+        return module
+
+
+@dataclass(frozen=True)
+class RemoveRegisterCall(SourceEdit):
+    """``<target>.register(app)`` taken out of the registry function (``pass`` if it empties)."""
+
+    function: str
+    target: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        for index, statement in enumerate(body):
+            if not (
+                isinstance(statement, cst.FunctionDef) and statement.name.value == self.function
+            ):
+                continue
+            if not isinstance(statement.body, cst.IndentedBlock):
+                return module
+            statements = list(statement.body.body)
+            kept = [s for s in statements if not _is_register_call(s, self.target)]
+            if len(kept) == len(statements):
+                return module
+            if not kept:
+                kept = [cst.parse_statement("pass\n")]
+            body[index] = statement.with_changes(body=statement.body.with_changes(body=kept))
+            return module.with_changes(body=body)
+        return module
+
+
+@dataclass(frozen=True)
+class RemoveAllEntry(SourceEdit):
+    """``name`` taken out of the module's ``__all__`` (an emptied list stays, as create has it)."""
+
+    name: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        for index, statement in enumerate(body):
+            assign = _all_assignment(statement)
+            if assign is None:
+                continue
+            assert isinstance(statement, cst.SimpleStatementLine)
+            sequence = assign.value
+            assert isinstance(sequence, cst.List | cst.Tuple)
+            elements = [e for e in sequence.elements if isinstance(e, cst.Element)]
+            values = [_string_value(e.value) for e in elements]
+            if self.name not in values:
+                return module
+            if len(elements) != len(sequence.elements):
+                raise SourceShapeError(
+                    f"{filename} builds __all__ with a starred item; remove {self.name!r} by hand."
+                )
+            # The closing bracket's line break goes onto the last item, as when it was added.
+            sequence, elements = _comment_to_last_item(sequence, elements)
+            remaining = _remove_item(elements, values.index(self.name))
+            body[index] = statement.with_changes(
+                body=[assign.with_changes(value=sequence.with_changes(elements=remaining))]
+            )
+            return module.with_changes(body=body)
+        return module
+
+
+@dataclass(frozen=True)
+class RemoveClass(SourceEdit):
+    """The top-level class ``name`` taken out, with the blank lines and comments above it."""
+
+    name: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = [
+            statement
+            for statement in module.body
+            if not (isinstance(statement, cst.ClassDef) and statement.name.value == self.name)
+        ]
+        if len(body) == len(module.body):
+            return module
+        return module.with_changes(body=body)
+
+
+@dataclass(frozen=True)
+class UnmergeSnippet(SourceEdit):
+    """Take a merged snippet back out: its classes, then its imports nothing else uses."""
+
+    source: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        merged = MergeSnippet(self.source).edits()
+        for edit in merged:
+            if isinstance(edit, AppendClass):
+                module = edit.inverse().apply(module, filename)
+        for edit in merged:
+            if isinstance(edit, EnsureImport):
+                module = RemoveImport(edit.module, edit.name, unless_used=True).apply(
+                    module, filename
+                )
+        return module
+
+
 def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
     """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid."""
     try:
@@ -398,12 +612,15 @@ def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
         raise SourceShapeError(
             f"{filename} is not valid Python (line {error.raw_line}); fix it before running add."
         ) from None
+    parsed = module
     for edit in edits:
         module = edit.apply(module, filename)
     if module.body and not module.has_trailing_newline:
         # An empty file parses without one; a statement added to it must still end its line.
         module = module.with_changes(has_trailing_newline=True)
     code = module.code
+    if module is not parsed and not module.body and not code.strip():
+        code = ""  # the last statement went: an empty file, as before it was added
     cst.parse_module(code)
     compile(code, filename, "exec")
     return code
