@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_default
 from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
@@ -69,6 +69,13 @@ def entity_context(
         # Each field's row of the field-type table, and the imports their types need.
         "field_types": {field.name: FIELD_TYPES[field.type] for field in fields},
         "imports": entity_imports(fields),
+        # How each default is written, for the fields that have one.
+        "defaults": {
+            field.name: field_default(field.default)
+            for field in fields
+            if field.default is not None
+        },
+        "unique_fields": [field for field in fields if field.unique],
     }
 
 

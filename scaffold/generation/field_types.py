@@ -6,14 +6,25 @@ need as ``imports``; `add`'s samples (``SAMPLES`` in ``entity.py``) come from he
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from scaffold.project.entities import Field, FieldType
+from scaffold.project.entities import DefaultValue, Field, FieldType, default_text
 
-__all__ = ["FIELD_TYPES", "TIMESTAMP", "EntityImports", "FieldTypeSpec", "entity_imports"]
+__all__ = [
+    "FIELD_TYPES",
+    "TIMESTAMP",
+    "EntityImports",
+    "FieldDefault",
+    "FieldTypeSpec",
+    "entity_imports",
+    "field_default",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,10 @@ class FieldTypeSpec:
     sample: Any  # a JSON value that validates
     updated_sample: Any  # another one, for PATCH
     invalid_sample: Any  # a JSON value the API refuses with 422
+    # A Python expression of ``n`` (a counter in the generated tests): a new value for each n
+    # that the API answers exactly as sent, for fields whose rows must not collide. None for
+    # types that cannot be unique.
+    unique_sample: str | None
     tortoise_arguments: tuple[str, ...] = ()
     tortoise_generic: bool = False  # the field class takes ``annotation`` as its parameter
     returned_suffix: str = ""  # the API answers a sample with this appended
@@ -70,6 +85,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="sample",
             updated_sample="changed",
             invalid_sample={"not": "a string"},
+            unique_sample='f"sample-{n}"',
         ),
         FieldType.TEXT: FieldTypeSpec(
             annotation="str",
@@ -81,6 +97,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="a longer text",
             updated_sample="another text",
             invalid_sample=["not", "text"],
+            unique_sample='f"text {n}"',
         ),
         FieldType.INT: FieldTypeSpec(
             annotation="int",
@@ -92,6 +109,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample=42,
             updated_sample=7,
             invalid_sample="not a number",
+            unique_sample="n",
         ),
         FieldType.FLOAT: FieldTypeSpec(
             annotation="float",
@@ -103,6 +121,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample=1.5,
             updated_sample=2.25,
             invalid_sample="not a number",
+            unique_sample="n + 0.5",
         ),
         FieldType.DECIMAL: FieldTypeSpec(
             annotation="Decimal",
@@ -115,6 +134,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="19.99",
             updated_sample="5.50",
             invalid_sample="not a number",
+            unique_sample='f"{n}.25"',
         ),
         FieldType.BOOL: FieldTypeSpec(
             annotation="bool",
@@ -126,6 +146,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample=True,
             updated_sample=False,
             invalid_sample="not a bool",
+            unique_sample=None,
         ),
         FieldType.DATE: FieldTypeSpec(
             annotation="date",
@@ -137,6 +158,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="2024-05-17",
             updated_sample="2025-01-02",
             invalid_sample="not a date",
+            unique_sample="datetime.fromordinal(730000 + n).date().isoformat()",
         ),
         FieldType.DATETIME: FieldTypeSpec(
             annotation="datetime",
@@ -148,6 +170,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="2024-05-17T10:30:00",
             updated_sample="2025-01-02T08:00:00",
             invalid_sample="not a datetime",
+            unique_sample='datetime.fromordinal(730000 + n).isoformat() + "Z"',
             returned_suffix="Z",  # naive datetimes are taken as UTC and answered with "Z"
         ),
         FieldType.UUID: FieldTypeSpec(
@@ -160,6 +183,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample="6f1c1a39-3c1e-4a39-8a4e-1d2a8f0b9c11",
             updated_sample="0b8e2f44-6a57-4f0e-9d7c-5a3b1e2c4d6f",
             invalid_sample="not-a-uuid",
+            unique_sample='f"00000000-0000-4000-8000-{n:012d}"',
         ),
         FieldType.JSON: FieldTypeSpec(
             annotation="dict[str, Any]",
@@ -172,6 +196,7 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             sample={"key": "value"},
             updated_sample={"other": [1, 2]},
             invalid_sample="not an object",
+            unique_sample=None,
         ),
     }
 )
@@ -179,6 +204,41 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
 # The type of every entity's ``created_at`` and ``updated_at``: the templates import what it
 # needs themselves, so the import lists below leave it out.
 TIMESTAMP = FIELD_TYPES[FieldType.DATETIME]
+
+
+@dataclass(frozen=True)
+class FieldDefault:
+    """A field's default as each layer of generated code writes it."""
+
+    python: str  # the expression in contracts and Tortoise models: 0, "draft", Decimal("9.99")
+    python_import: str | None  # what ``python`` needs imported
+    # The text SQLAlchemy's ``server_default`` quotes: a literal both SQLite and PostgreSQL
+    # read as the column's type (a boolean as '1' or '0', which PostgreSQL accepts too).
+    server: str
+    answered: Any  # the JSON value the API answers for it
+
+
+_CENT = Decimal("0.01")
+
+
+def field_default(value: DefaultValue) -> FieldDefault:
+    """How generated code writes the default ``value`` (parsed from a field spec)."""
+    if isinstance(value, bool):
+        return FieldDefault(repr(value), None, "1" if value else "0", value)
+    if isinstance(value, Decimal):
+        # Numeric(12, 2) answers two places ("9.90"), as decimals always read back.
+        answered = str(value.quantize(_CENT))
+        return FieldDefault(
+            f'Decimal("{value}")', "from decimal import Decimal", str(value), answered
+        )
+    if isinstance(value, date):
+        python = f"date({value.year}, {value.month}, {value.day})"
+        return FieldDefault(
+            python, "from datetime import date", value.isoformat(), value.isoformat()
+        )
+    if isinstance(value, str):
+        return FieldDefault(json.dumps(value), None, value, value)
+    return FieldDefault(repr(value), None, default_text(value), value)
 
 
 @dataclass(frozen=True)
@@ -191,10 +251,12 @@ class EntityImports:
     """
 
     annotations: tuple[str, ...]  # import lines of the annotations, sorted
-    contracts: tuple[str, ...]  # import lines of request/response types not in fields.py
+    # import lines of request/response types not in fields.py, and of the fields' defaults
+    contracts: tuple[str, ...]
     fields_module: tuple[str, ...]  # names from fields.py, in the order fields first use them
     columns: tuple[str, ...]  # SQLAlchemy column classes, in the order fields first use them
-    tortoise: tuple[str, ...]  # import lines of generic Tortoise fields' parameters
+    # import lines of generic Tortoise fields' parameters, and of the fields' defaults
+    tortoise: tuple[str, ...]
 
 
 def entity_imports(fields: Iterable[Field]) -> EntityImports:
@@ -205,10 +267,14 @@ def entity_imports(fields: Iterable[Field]) -> EntityImports:
     for name in TIMESTAMP.fields_module_types():
         fields_module.pop(name, None)
     generic = {spec.annotation_import for spec in used if spec.tortoise_generic}
+    defaults = {
+        field_default(field.default).python_import for field in fields if field.default is not None
+    }
+    contracts = {line for spec in used for line in spec.contract_imports()} | defaults
     return EntityImports(
         annotations=tuple(sorted(line for line in annotations if line)),
-        contracts=tuple(sorted({line for spec in used for line in spec.contract_imports()})),
+        contracts=tuple(sorted(line for line in contracts if line)),
         fields_module=tuple(fields_module),
         columns=tuple(dict.fromkeys(spec.column_class for spec in used)),
-        tortoise=tuple(sorted(line for line in generic if line)),
+        tortoise=tuple(sorted(line for line in generic | defaults if line)),
     )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import keyword
+import math
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 import inflection
@@ -16,10 +20,14 @@ __all__ = [
     "MAX_ENTITY_NAME",
     "RESERVED_FIELDS",
     "SHADOWING_FIELDS",
+    "DefaultValue",
     "EntityName",
     "Field",
     "FieldType",
+    "Modifier",
+    "default_text",
     "parse_entity_name",
+    "parse_field",
     "parse_fields",
 ]
 
@@ -60,15 +68,50 @@ class FieldType(StrEnum):
     JSON = "json"
 
 
+class Modifier(StrEnum):
+    UNIQUE = "unique"  # a unique constraint: a duplicate value is answered with 409
+    INDEX = "index"
+
+
+# A default as the generated code holds it: the value the command line's text stands for.
+DefaultValue = str | int | float | bool | Decimal | date
+
+# Outside what the columns hold (32-bit integers, Numeric(12, 2), String(255)) a default
+# would fail when the database applies it.
+_INT32 = range(-(2**31), 2**31)
+_DECIMAL_DIGITS, _DECIMAL_PLACES = 12, 2
+_STR_LENGTH = 255
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
     type: FieldType
     optional: bool = False
+    unique: bool = False
+    index: bool = False
+    default: DefaultValue | None = None
+
+    @property
+    def modifiers(self) -> tuple[Modifier, ...]:
+        flags = {Modifier.UNIQUE: self.unique, Modifier.INDEX: self.index}
+        return tuple(modifier for modifier, on in flags.items() if on)
 
     @property
     def spec(self) -> str:
-        return f"{self.name}:{self.type.value}{'?' if self.optional else ''}"
+        """The field as ``--fields`` takes it (and ``[tool.robyn-config.entities]`` records)."""
+        text = f"{self.name}:{self.type.value}{'?' if self.optional else ''}"
+        text += "".join(f":{modifier.value}" for modifier in self.modifiers)
+        return text if self.default is None else f"{text}={default_text(self.default)}"
+
+
+def default_text(value: DefaultValue) -> str:
+    """How a default is written in a field spec (``true``, ``0``, ``draft``, ``2024-01-31``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -124,8 +167,158 @@ def parse_entity_name(raw: str, *, taken: frozenset[str] = frozenset()) -> Entit
     )
 
 
+# Types a default can be given for: the others have no literal an operator would type.
+_DEFAULT_TYPES = (
+    FieldType.STR,
+    FieldType.TEXT,
+    FieldType.INT,
+    FieldType.FLOAT,
+    FieldType.DECIMAL,
+    FieldType.BOOL,
+    FieldType.DATE,
+)
+
+
+def _int_default(text: str) -> int | None:
+    if re.fullmatch(r"-?[0-9]{1,10}", text) and int(text) in _INT32:
+        return int(text)
+    return None
+
+
+def _float_default(text: str) -> float | None:
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?", text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _decimal_default(text: str) -> Decimal | None:
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", text):
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    places = -int(value.as_tuple().exponent)
+    digits = len(value.as_tuple().digits)
+    if places > _DECIMAL_PLACES or digits - max(places, 0) > _DECIMAL_DIGITS - _DECIMAL_PLACES:
+        return None
+    return value
+
+
+def _date_default(text: str) -> date | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+_DEFAULT_PARSERS: dict[FieldType, Callable[[str], DefaultValue | None]] = {
+    FieldType.STR: lambda text: text if len(text) <= _STR_LENGTH else None,
+    FieldType.TEXT: lambda text: text,
+    FieldType.INT: _int_default,
+    FieldType.FLOAT: _float_default,
+    FieldType.DECIMAL: _decimal_default,
+    FieldType.BOOL: {"true": True, "false": False}.get,
+    FieldType.DATE: _date_default,
+}
+_DEFAULT_EXAMPLES = {
+    FieldType.STR: "draft",
+    FieldType.TEXT: "none yet",
+    FieldType.INT: "0 (a 32-bit integer)",
+    FieldType.FLOAT: "1.5",
+    FieldType.DECIMAL: "9.99 (at most 10 digits before the point and 2 after)",
+    FieldType.BOOL: "true or false",
+    FieldType.DATE: "2024-01-31",
+}
+
+
+def _parse_default(name: str, field_type: FieldType, text: str) -> DefaultValue:
+    if field_type not in _DEFAULT_TYPES:
+        kinds = ", ".join(kind.value for kind in _DEFAULT_TYPES)
+        raise UsageError(f"Field {name!r} cannot have a default: defaults are for {kinds} fields.")
+    if not text:
+        raise UsageError(f"Field {name!r} has '=' but no default after it.")
+    value = _DEFAULT_PARSERS[field_type](text)
+    if value is None:
+        raise UsageError(
+            f"Invalid default {text!r} for {field_type.value} field {name!r}; "
+            f"write e.g. {_DEFAULT_EXAMPLES[field_type]}."
+        )
+    return value
+
+
+def _parse_modifiers(name: str, field_type: FieldType, texts: list[str]) -> set[Modifier]:
+    modifiers: set[Modifier] = set()
+    for text in texts:
+        try:
+            modifier = Modifier(text)
+        except ValueError:
+            choices = " ".join(member.value for member in Modifier)
+            raise UsageError(
+                f"Unknown modifier {text!r} for field {name!r}; choose from: {choices}."
+            ) from None
+        if modifier in modifiers:
+            raise UsageError(f"Modifier {text!r} is given twice for field {name!r}.")
+        modifiers.add(modifier)
+    if Modifier.UNIQUE in modifiers and field_type is FieldType.BOOL:
+        raise UsageError(f"Field {name!r} is bool: it cannot be unique (two values, two rows).")
+    if modifiers and field_type is FieldType.JSON:
+        # PostgreSQL's json type has no equality: it can be neither unique nor indexed.
+        raise UsageError(f"Field {name!r} is json: it cannot be unique or indexed.")
+    return modifiers
+
+
+def _parse_name(name: str, seen: Collection[str]) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or keyword.iskeyword(name):
+        raise UsageError(
+            f"Invalid field name {name!r}: use a lower-case Python identifier "
+            "that is not a keyword."
+        )
+    if name in RESERVED_FIELDS:
+        reserved = ", ".join(sorted(RESERVED_FIELDS))
+        raise UsageError(f"Field {name!r} is reserved ({reserved} are added for you).")
+    if name in SHADOWING_FIELDS or name.startswith("model_"):
+        raise UsageError(
+            f"Field {name!r} would shadow a name the generated models and contracts use; "
+            "choose another name."
+        )
+    if name in seen:
+        raise UsageError(f"Field {name!r} is given twice in --fields.")
+
+
+def parse_field(item: str, seen: Collection[str] = ()) -> Field:
+    """Parse one ``name:type[?][:modifier...][=default]``, e.g. ``quantity:int:index=0``."""
+    head, equals, default = item.partition("=")
+    name, separator, rest = head.partition(":")
+    type_text, *modifier_texts = rest.split(":")
+    optional = type_text.endswith("?")
+    type_name = type_text.removesuffix("?")
+    if not separator or not name or not type_name:
+        raise UsageError(f"Invalid field {item!r}: write it as name:type, e.g. price:decimal.")
+    _parse_name(name, seen)
+    try:
+        field_type = FieldType(type_name)
+    except ValueError:
+        choices = " ".join(member.value for member in FieldType)
+        raise UsageError(
+            f"Unknown type {type_name!r} for field {name!r}; choose one of: {choices}."
+        ) from None
+    modifiers = _parse_modifiers(name, field_type, modifier_texts)
+    return Field(
+        name=name,
+        type=field_type,
+        optional=optional,
+        unique=Modifier.UNIQUE in modifiers,
+        index=Modifier.INDEX in modifiers,
+        default=_parse_default(name, field_type, default) if equals else None,
+    )
+
+
 def parse_fields(spec: str | None) -> tuple[Field, ...]:
-    """Parse ``"name:str price:decimal note:text?"``; the default is ``name:str``."""
+    """Parse ``"name:str:unique quantity:int=0 note:text?"``; the default is ``name:str``."""
     text = DEFAULT_FIELDS if spec is None else spec
     items = text.replace(",", " ").split()
     if not items:
@@ -133,33 +326,7 @@ def parse_fields(spec: str | None) -> tuple[Field, ...]:
     fields: list[Field] = []
     seen: set[str] = set()
     for item in items:
-        name, separator, type_text = item.partition(":")
-        optional = type_text.endswith("?")
-        type_name = type_text.removesuffix("?")
-        if not separator or not name or not type_name:
-            raise UsageError(f"Invalid field {item!r}: write it as name:type, e.g. price:decimal.")
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or keyword.iskeyword(name):
-            raise UsageError(
-                f"Invalid field name {name!r}: use a lower-case Python identifier "
-                "that is not a keyword."
-            )
-        if name in RESERVED_FIELDS:
-            reserved = ", ".join(sorted(RESERVED_FIELDS))
-            raise UsageError(f"Field {name!r} is reserved ({reserved} are added for you).")
-        if name in SHADOWING_FIELDS or name.startswith("model_"):
-            raise UsageError(
-                f"Field {name!r} would shadow a name the generated models and contracts use; "
-                "choose another name."
-            )
-        if name in seen:
-            raise UsageError(f"Field {name!r} is given twice in --fields.")
-        try:
-            field_type = FieldType(type_name)
-        except ValueError:
-            choices = " ".join(member.value for member in FieldType)
-            raise UsageError(
-                f"Unknown type {type_name!r} for field {name!r}; choose one of: {choices}."
-            ) from None
-        seen.add(name)
-        fields.append(Field(name=name, type=field_type, optional=optional))
+        field = parse_field(item, seen)
+        seen.add(field.name)
+        fields.append(field)
     return tuple(fields)
