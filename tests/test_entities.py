@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
 from scaffold.errors import UsageError
@@ -10,10 +13,14 @@ from scaffold.project.entities import (
     EntityName,
     Field,
     FieldType,
+    Modifier,
     parse_entity_name,
+    parse_field,
     parse_fields,
 )
 
+# The largest value a decimal column (Numeric(12, 2)) holds.
+LARGEST = Decimal("9999999999.99")
 ALL_TYPES = "str text int float decimal bool date datetime uuid json"
 
 
@@ -137,3 +144,86 @@ def test_bad_field_specs_are_refused(spec: str, fragments: list[str]) -> None:
     for fragment in fragments:
         assert fragment in caught.value.message
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ("email:str:unique", Field("email", FieldType.STR, unique=True)),
+        ("code:int?:unique:index", Field("code", FieldType.INT, True, unique=True, index=True)),
+        ("code:int:index:unique", Field("code", FieldType.INT, unique=True, index=True)),
+        ("quantity:int=0", Field("quantity", FieldType.INT, default=0)),
+        ("delta:int=-2147483648", Field("delta", FieldType.INT, default=-(2**31))),
+        ("in_stock:bool=true", Field("in_stock", FieldType.BOOL, default=True)),
+        ("archived:bool=false", Field("archived", FieldType.BOOL, default=False)),
+        ("status:str:index=draft", Field("status", FieldType.STR, index=True, default="draft")),
+        ("link:str=a=b:c", Field("link", FieldType.STR, default="a=b:c")),
+        ("price:decimal=9.9", Field("price", FieldType.DECIMAL, default=Decimal("9.9"))),
+        ("big:decimal=9999999999.99", Field("big", FieldType.DECIMAL, default=LARGEST)),
+        ("rate:float=1.5e3", Field("rate", FieldType.FLOAT, default=1500.0)),
+        ("since:date?=2024-01-31", Field("since", FieldType.DATE, True, default=date(2024, 1, 31))),
+        ("note:text?=none", Field("note", FieldType.TEXT, True, default="none")),
+    ],
+)  # fmt: skip
+def test_modifiers_and_defaults(item: str, field: Field) -> None:
+    assert parse_field(item) == field
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "email:str:unique code:int?:unique:index quantity:int=0 in_stock:bool=true",
+        "status:str:index=draft price:decimal=9.99 since:date?=2024-01-31 rate:float=1.5",
+        "link:str=a=b:c note:text?",
+    ],
+)
+def test_a_spec_with_modifiers_and_defaults_round_trips(spec: str) -> None:
+    fields = parse_fields(spec)
+    assert " ".join(field.spec for field in fields) == spec
+    assert parse_fields(" ".join(field.spec for field in fields)) == fields
+
+
+def test_modifiers_are_written_in_one_order() -> None:
+    field = parse_field("code:int:index:unique")
+    assert field.modifiers == (Modifier.UNIQUE, Modifier.INDEX)
+    assert field.spec == "code:int:unique:index"
+
+
+@pytest.mark.parametrize(
+    ("item", "fragments"),
+    [
+        ("email:str:primary", ["Unknown modifier 'primary'", "'email'", "unique index"]),
+        ("email:str:unique:unique", ["'unique'", "twice", "'email'"]),
+        ("email:str:", ["Unknown modifier ''"]),
+        ("active:bool:unique", ["'active'", "bool", "cannot be unique"]),
+        ("data:json:index", ["'data'", "json", "unique or indexed"]),
+        ("data:json:unique", ["'data'", "json", "unique or indexed"]),
+        ("data:json={}", ["'data'", "cannot have a default"]),
+        ("at:datetime=now", ["'at'", "cannot have a default"]),
+        ("ref:uuid=x", ["'ref'", "cannot have a default"]),
+        ("quantity:int=", ["'quantity'", "no default"]),
+        ("quantity:int=1.5", ["'1.5'", "int field 'quantity'", "32-bit"]),
+        ("quantity:int=2147483648", ["'2147483648'", "32-bit"]),
+        ("quantity:int=-2147483649", ["'-2147483649'", "32-bit"]),
+        ("rate:float=inf", ["'inf'", "float field 'rate'"]),
+        ("rate:float=1e999", ["'1e999'", "float field 'rate'"]),
+        ("price:decimal=9.999", ["'9.999'", "2 after"]),
+        ("price:decimal=12345678901", ["'12345678901'", "10 digits before"]),
+        ("price:decimal=1e3", ["'1e3'", "decimal field 'price'"]),
+        ("active:bool=yes", ["'yes'", "true or false"]),
+        ("active:bool=True", ["'True'", "true or false"]),
+        ("since:date=2024-02-30", ["'2024-02-30'", "2024-01-31"]),
+        ("since:date=31.01.2024", ["'31.01.2024'", "2024-01-31"]),
+        ("status:str=" + "x" * 256, ["str field 'status'"]),
+    ],
+)
+def test_bad_modifiers_and_defaults_are_refused(item: str, fragments: list[str]) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_fields(item)
+    for fragment in fragments:
+        assert fragment in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+def test_a_long_text_default_is_kept() -> None:
+    assert parse_field("note:text=" + "x" * 300).default == "x" * 300
