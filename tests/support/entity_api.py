@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from scaffold.generation.entity import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
+from scaffold.generation.field_types import field_default
 from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.reporter import Reporter
 
@@ -88,6 +89,28 @@ class EntityApi:
         self.expect("patch invalid field", 422, "PATCH", item, body=invalid)
         self.expect("post invalid field", 422, "POST", body={**sample, **invalid})
         self.expect("post malformed JSON", 400, "POST", raw=b'{"name": ')
+        if any(field.unique for field in self.fields):
+            # The item holds the patched values now.
+            self.expect("post a unique value another item holds", 409, "POST", body=changed)
         self.expect("delete", 204, "DELETE", item)
         self.expect("get deleted", 404, "GET", item)
         self.expect("delete missing", 404, "DELETE", item)
+        self.exercise_defaults(sample)
+
+    def exercise_defaults(self, sample: dict[str, Any]) -> None:
+        """A create with only the required fields: the others answer their default or null."""
+        required = {
+            f.name: sample[f.name] for f in self.fields if f.default is None and not f.optional
+        }
+        created = self.expect("create with required fields only", 201, "POST", body=required)
+        result = created["result"]
+        for field in self.fields:
+            if field.name in required:
+                continue
+            expected = None if field.default is None else field_default(field.default).answered
+            if not self.same(expected, result.get(field.name)):
+                self.reporter.error(
+                    f"{field.name} left out answered {result.get(field.name)!r}, "
+                    f"expected {expected!r}"
+                )
+        self.expect("delete the defaulted item", 204, "DELETE", f"/{result['id']}")

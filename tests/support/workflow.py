@@ -32,7 +32,10 @@ __all__ = ["ENTITY_TABLES", "MATRIX_ENTITIES", "SQLITE_URL", "CellWorkflow"]
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
 # What every matrix cell adds (entity, --fields): one with typed fields, one with the default.
-MATRIX_ENTITIES = (("product", "name:str price:decimal in_stock:bool"), ("order-item", ""))
+MATRIX_ENTITIES = (
+    ("product", "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0"),
+    ("order-item", ""),
+)
 # The tables of MATRIX_ENTITIES.
 ENTITY_TABLES = ("products", "order_items")
 # The generated project's default database: the one `make makemigration` diffs against.
