@@ -20,6 +20,8 @@ _ENGINE = {
     "CreateResult": "scaffold.operations.create",
     "add_entity": "scaffold.operations.add",
     "AddResult": "scaffold.operations.add",
+    "add_fields": "scaffold.operations.add_fields",
+    "AddFieldsResult": "scaffold.operations.add_fields",
     "make_migration": "scaffold.operations.migrations",
     "migrate": "scaffold.operations.migrations",
     "run_doctor": "scaffold.operations.doctor",

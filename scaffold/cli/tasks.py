@@ -168,6 +168,61 @@ def add(
 
 
 @task(
+    positional=["entity", "project"],
+    auto_shortflags=False,
+    help={
+        "entity": "An entity added before: order-item, order_item or OrderItem.",
+        "project": "The service's directory (default: the current directory).",
+        "fields": "The new fields, 'name:type[?][:unique][:index][=default] ...' (required); "
+        "each needs a default or '?', since the table may hold rows.",
+        "allow-dirty": "Run even though the git work tree has uncommitted changes.",
+        "dry-run": "Print the plan with unified diffs and write nothing.",
+    },
+)
+@_edge
+def add_fields(
+    c: Context,
+    entity: str,
+    project: str | None = None,
+    fields: str | None = None,
+    allow_dirty: bool = False,
+    dry_run: bool = False,
+) -> None:
+    """Add fields to an existing entity (table, contracts, its tests); then makemigration."""
+    entity = _positional(entity, "an ENTITY") or ""
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    if dry_run:
+        reporter.note("Dry run: nothing will be written.")
+    from scaffold.operations.add_fields import add_fields as add_entity_fields
+
+    result = add_entity_fields(
+        project=Path(directory),
+        entity=entity,
+        fields=fields,
+        allow_dirty=allow_dirty,
+        dry_run=dry_run,
+        reporter=reporter,
+    )
+    merged = ", ".join(str(path.relative_to(result.project)) for path in result.merged)
+    if result.dry_run:
+        for diff in result.diffs.values():
+            reporter.note(diff.rstrip("\n"))
+        if merged:
+            reporter.note(f"The new fields would be merged into your changes of {merged}.")
+        reporter.note(f"Dry run: {result.project} was not changed.")
+        return
+    if merged:
+        reporter.note(f"The new fields were merged into your changes of {merged}.")
+    names = ", ".join(item.name for item in result.added)
+    reporter.note(
+        f"Added {names} to {result.entity.class_name}; the changes are left uncommitted for "
+        f"review. Next: 'make makemigration MIGRATION_MESSAGE=add_{result.entity.module}_"
+        "fields', 'make migrate' and 'make check'."
+    )
+
+
+@task(
     positional=["project"],
     auto_shortflags=False,
     help={
@@ -255,10 +310,11 @@ def recover(c: Context, project: str | None = None) -> None:
 
 optional_positionals("create", "dest")
 optional_positionals("add", "project")
+optional_positionals("add-fields", "project")
 optional_positionals("makemigration", "project")
 optional_positionals("migrate", "project")
 optional_positionals("doctor", "project")
 optional_positionals("recover", "project")
 
-namespace = Collection(create, add, makemigration, migrate, doctor, recover)
+namespace = Collection(create, add, add_fields, makemigration, migrate, doctor, recover)
 namespace.add_collection(runbook_collection)

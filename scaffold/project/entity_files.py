@@ -23,6 +23,7 @@ __all__ = [
     "read_record",
     "record_content",
     "record_path",
+    "updated_record",
 ]
 
 RECORD_FOLDER = ".robyn-config"
@@ -84,3 +85,18 @@ def read_record(root: Path, module: str) -> dict[Path, str] | None:
             )
         record[root / str(relative)] = digest
     return record
+
+
+def updated_record(root: Path, module: str, files: Mapping[Path, bytes]) -> bytes | None:
+    """The record of ``module`` with the new digests of ``files`` (recorded files that a
+    later command rewrote); None for an entity added without a record."""
+    path = record_path(root, module)
+    if read_record(root, module) is None:
+        return None
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = document["files"]
+    for file, content in sorted(files.items()):
+        key = file.relative_to(root).as_posix()
+        if key in table:
+            table[key] = file_digest(content)
+    return tomlkit.dumps(document).encode("utf-8")

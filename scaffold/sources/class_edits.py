@@ -13,7 +13,7 @@ import libcst as cst
 
 from scaffold.sources.edits import SourceEdit, SourceShapeError
 
-__all__ = ["EnsureClassFields", "ReplaceClass", "class_attributes", "class_code"]
+__all__ = ["EnsureClassFields", "ReplaceClass", "class_attributes", "class_code", "class_names"]
 
 _DOCSTRING = "<docstring>"  # the key of a class's docstring among its attribute names
 
@@ -63,6 +63,12 @@ def class_attributes(source: str, name: str) -> frozenset[str] | None:
         return None
     names = {_assigned_name(statement) for statement in _body(found[1], name)}
     return frozenset(item for item in names if item not in (None, _DOCSTRING))
+
+
+def class_names(source: str) -> list[str]:
+    """The names of the top-level classes of ``source``, in order."""
+    module = cst.parse_module(source)
+    return [node.name.value for node in module.body if isinstance(node, cst.ClassDef)]
 
 
 def class_code(source: str, name: str) -> str | None:
