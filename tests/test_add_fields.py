@@ -175,6 +175,20 @@ def test_a_new_unique_field_regenerates_mvc_s_repository_class(new_project: Proj
     ruff_passes(project)
 
 
+def test_a_unique_field_beside_another_entity_s_conflict_error(
+    new_project: ProjectFactory,
+) -> None:
+    project = with_product(new_project, "mvc-sqlalchemy-uv")
+    add_entity(project=project, entity="customer", fields="email:str:unique")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add customer")
+    add_fields(project=project, entity="product", fields="code:str?:unique")
+    text = (project / "src/app/models/repository.py").read_text()
+    assert text.count("class ConflictError(ValueError):") == 1
+    assert 'select(table.c.id).where(table.c.code == bindparam("value"))' in text
+    ruff_passes(project)
+
+
 def test_a_changed_mvc_repository_class_is_not_regenerated(new_project: ProjectFactory) -> None:
     project = with_product(new_project, "mvc-sqlalchemy-uv")
     repository = project / "src/app/models/repository.py"
@@ -304,7 +318,7 @@ def test_overlapping_operator_changes_are_refused_naming_the_files(project: Path
     message = refused(
         project, f"'{CONTRACTS['ddd']}' changed since add", entity="product", fields=NEW
     )
-    assert "git stash" in message
+    assert "undo your changes there first" in message
 
 
 # --- failures while writing: the tree as it was -------------------------------------------------

@@ -168,8 +168,8 @@ def _regenerated(
         raise UsageError(
             f"{_quoted(overlapping)} changed since add generated "
             f"{'it' if len(overlapping) == 1 else 'them'} and the new fields cannot be merged "
-            "in (the changes overlap); add the fields by hand, or set those changes aside "
-            "(git stash) and merge them back after add-fields."
+            "in (the changes overlap); add the fields to them by hand, or undo your changes "
+            "there first and redo them after add-fields."
         )
     return plan
 
@@ -217,10 +217,12 @@ def _snippet_edits(
         generated = lint.tidy(config.root, {target: before})[target]
         wanted = lint.tidy(config.root, {target: after})[target]
         for name in class_names(after):
-            existing = class_code(current, name)
-            if existing is None:
-                continue  # a class of the snippet that is new (ConflictError): merged below
-            if existing != class_code(generated, name):
+            previous = class_code(generated, name)
+            if previous is None:
+                # New to the entity (ConflictError): appended below unless another entity's
+                # unique fields brought it already.
+                continue
+            if class_code(current, name) != previous:
                 raise UsageError(
                     f"The class {name} in {shown} changed since add generated it, and it "
                     "must change to handle the new unique field; add the field by hand."
