@@ -117,6 +117,18 @@ def test_add_fields_makes_the_project_add_makes_with_every_field(
     ruff_passes(project)
 
 
+@pytest.mark.parametrize("stack_id", ["mvc-sqlalchemy-uv", "mvc-tortoise-uv"])
+def test_a_first_unique_field_gives_mvc_what_add_gives_at_once(
+    new_project: ProjectFactory, stack_id: str, tmp_path: Path
+) -> None:
+    project = with_product(new_project, stack_id)
+    result = add_fields(project=project, entity="product", fields="code:str?:unique phone:str?")
+    assert "src/app/models/repository.py" in relative(project, result.modified)
+    once = new_project(stack_id, destination=tmp_path / "at-once")
+    add_entity(project=once, entity="product", fields=f"{FIRST} code:str?:unique phone:str?")
+    assert without_git(project) == without_git(once)
+
+
 @pytest.mark.parametrize("stack_id", ["ddd-tortoise-uv", "mvc-sqlalchemy-uv"])
 def test_only_the_new_column_lines_are_added_to_the_tables_module(
     new_project: ProjectFactory, stack_id: str

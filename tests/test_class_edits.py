@@ -12,6 +12,7 @@ import pytest
 
 from scaffold.sources.class_edits import (
     EnsureClassFields,
+    InsertClassBefore,
     ReplaceClass,
     class_attributes,
     class_code,
@@ -252,6 +253,51 @@ def test_replace_class_of_a_missing_class_is_refused() -> None:
             "x = 1\n",
             [ReplaceClass("ProductRepository", "class ProductRepository: ...\n")],
             FILENAME,
+        )
+
+
+# --- InsertClassBefore ----------------------------------------------------------------------
+
+
+CONFLICT = "class ConflictError(ValueError):\n    pass\n\n\nclass ProductRepository:\n    pass\n"
+
+
+def test_insert_class_before_another_keeps_that_one_s_comments_with_it() -> None:
+    assert_edit(
+        """
+        __all__ = ["ProductRepository"]
+
+
+        # Data access, by the operator.
+        class ProductRepository:
+            pass
+        """,
+        [InsertClassBefore("ConflictError", CONFLICT, "ProductRepository")],
+        """
+        __all__ = ["ProductRepository"]
+
+
+        class ConflictError(ValueError):
+            pass
+
+
+        # Data access, by the operator.
+        class ProductRepository:
+            pass
+        """,
+    )
+
+
+def test_insert_class_leaves_an_existing_class_of_that_name() -> None:
+    source = "class ProductRepository:\n    pass\n\n\nclass ConflictError(Exception):\n    x = 1\n"
+    edit = InsertClassBefore("ConflictError", CONFLICT, "ProductRepository")
+    assert apply_edits(source, [edit], FILENAME) == source
+
+
+def test_insert_class_before_a_missing_class_is_refused() -> None:
+    with pytest.raises(SourceShapeError, match="'ProductRepository'"):
+        apply_edits(
+            "x = 1\n", [InsertClassBefore("ConflictError", CONFLICT, "ProductRepository")], FILENAME
         )
 
 

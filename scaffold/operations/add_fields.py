@@ -32,6 +32,7 @@ from scaffold.safety.transaction import Transaction, checkpoint
 from scaffold.sources import tidy as lint
 from scaffold.sources.class_edits import (
     EnsureClassFields,
+    InsertClassBefore,
     ReplaceClass,
     class_attributes,
     class_code,
@@ -216,11 +217,15 @@ def _snippet_edits(
         # generated again, unless the operator changed it since.
         generated = lint.tidy(config.root, {target: before})[target]
         wanted = lint.tidy(config.root, {target: after})[target]
-        for name in class_names(after):
+        names = class_names(after)
+        for position, name in enumerate(names):
             previous = class_code(generated, name)
             if previous is None:
-                # New to the entity (ConflictError): appended below unless another entity's
-                # unique fields brought it already.
+                # New to the entity (ConflictError), unless another entity's unique fields
+                # brought it already: where add puts it, before the next class of the snippet.
+                following = [later for later in names[position + 1 :] if class_code(current, later)]
+                if following:
+                    edits.append(InsertClassBefore(name, wanted, following[0]))
                 continue
             if class_code(current, name) != previous:
                 raise UsageError(

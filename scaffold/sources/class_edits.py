@@ -13,7 +13,14 @@ import libcst as cst
 
 from scaffold.sources.edits import SourceEdit, SourceShapeError
 
-__all__ = ["EnsureClassFields", "ReplaceClass", "class_attributes", "class_code", "class_names"]
+__all__ = [
+    "EnsureClassFields",
+    "InsertClassBefore",
+    "ReplaceClass",
+    "class_attributes",
+    "class_code",
+    "class_names",
+]
 
 _DOCSTRING = "<docstring>"  # the key of a class's docstring among its attribute names
 
@@ -143,4 +150,30 @@ class ReplaceClass(SourceEdit):
             return module
         body = list(module.body)
         body[index] = new
+        return module.with_changes(body=body)
+
+
+@dataclass(frozen=True)
+class InsertClassBefore(SourceEdit):
+    """The class ``name`` of ``source`` inserted right before the top-level class ``before``
+    (after any comments above that one stay with it), unless the module has a class ``name``.
+
+    `add` appends a snippet's classes in order; a class that only a later `add-fields` needs
+    (``ConflictError`` for a first unique field) lands where `add` would have put it.
+    """
+
+    name: str
+    source: str
+    before: str
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        if _top_level_class(module, self.name) is not None:
+            return module
+        found = _top_level_class(module, self.before)
+        if found is None:
+            raise _missing_class(filename, self.before)
+        blank = [cst.EmptyLine(), cst.EmptyLine()]
+        new = _rendered_class(self.source, self.name).with_changes(leading_lines=blank)
+        body = list(module.body)
+        body.insert(found[0], new)
         return module.with_changes(body=body)
