@@ -1,9 +1,10 @@
 """add-fields on a real project whose table holds rows, in every design-ORM pair with uv (slow).
 
 The operator's sequence: create, add product, makemigration and migrate, rows written through
-the running server, commit, `add-fields`, `make makemigration`, `make migrate` on that
-database, then `make check` (whose generated tests now cover the new fields) and the rows
-served with the new fields' defaults.
+the running server, commit, `add-fields` (issue 12's fields and an optional unique one),
+`make makemigration`, `make migrate` on that database, then `make check` (whose generated
+tests now cover the new fields), the rows served with the new fields' defaults and the unique
+field answering 409.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +29,8 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT = 900
 CELLS = ["ddd-sqlalchemy-uv", "ddd-tortoise-uv", "mvc-sqlalchemy-uv", "mvc-tortoise-uv"]
-NEW_FIELDS = "phone:str? stock:int=0 sku:str:index=none"
+# The fields of issue 12, and a unique one: optional, so the rows hold null (never a collision).
+NEW_FIELDS = "phone:str? stock:int=0 sku:str:index=none code:str?:unique"
 ROWS = [{"name": "lamp", "price": "19.99"}, {"name": "desk", "price": "120.00"}]
 
 
@@ -60,11 +64,13 @@ def serving(project: Path, env: dict[str, str], log: Path) -> Iterator[str]:
             kill_group(server)
 
 
-def request(url: str, body: dict[str, object] | None = None) -> object:
+def request(url: str, body: dict[str, object] | None = None) -> dict[str, Any]:
+    """The ``result`` of a GET (or, with ``body``, a POST) of ``url``."""
     data = None if body is None else json.dumps(body).encode()
     headers = {"Content-Type": "application/json"}
     with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=10) as answer:
-        return json.loads(answer.read())["result"]
+        result: dict[str, Any] = json.loads(answer.read())["result"]
+        return result
 
 
 @pytest.mark.parametrize("stack_id", CELLS)
@@ -93,29 +99,35 @@ def test_add_fields_migrates_a_table_that_holds_rows(
     call("make", "makemigration", "MIGRATION_MESSAGE=add_product", cwd=project, env=env)
     call("make", "migrate", cwd=project, env=env)
     with serving(project, env, tmp_path / "before.log") as base_url:
-        ids = [request(f"{base_url}/products", row)["id"] for row in ROWS]  # type: ignore[index]
+        ids = [request(f"{base_url}/products", row)["id"] for row in ROWS]
     commit(project, "migrate products")
 
     added = call(
         str(CONSOLE_SCRIPT), "add-fields", "product", "--fields", NEW_FIELDS, cwd=project, env=env
     )
-    assert "Added phone, stock, sku to Product" in added.stdout
+    assert "Added phone, stock, sku, code to Product" in added.stdout
     call("make", "makemigration", "MIGRATION_MESSAGE=add_product_fields", cwd=project, env=env)
     call("make", "migrate", cwd=project, env=env)
 
     with sqlite3.connect(project / "app.db") as database:
-        rows = database.execute("SELECT id, name, phone, stock, sku FROM products ORDER BY id")
+        rows = database.execute(
+            "SELECT id, name, phone, stock, sku, code FROM products ORDER BY id"
+        )
         assert [tuple(row) for row in rows] == [
-            (ids[0], "lamp", None, 0, "none"),
-            (ids[1], "desk", None, 0, "none"),
+            (ids[0], "lamp", None, 0, "none", None),
+            (ids[1], "desk", None, 0, "none", None),
         ]
         indexes = database.execute("SELECT sql FROM sqlite_master WHERE type = 'index'")
         assert any('"sku"' in str(sql) or "(sku)" in str(sql) for (sql,) in indexes)
     with serving(project, env, tmp_path / "after.log") as base_url:
         first = request(f"{base_url}/products/{ids[0]}")
         assert first == {**first, "name": "lamp", "phone": None, "stock": 0, "sku": "none"}
-        new = request(f"{base_url}/products", {"name": "chair", "price": "5", "phone": "555"})
-        assert new == {**new, "phone": "555", "stock": 0, "sku": "none"}  # type: ignore[dict-item]
+        chair = {"name": "chair", "price": "5", "phone": "555", "code": "C-1"}
+        new = request(f"{base_url}/products", chair)
+        assert new == {**new, "phone": "555", "stock": 0, "sku": "none", "code": "C-1"}
+        with pytest.raises(urllib.error.HTTPError) as taken:
+            request(f"{base_url}/products", {**chair, "name": "stool"})
+        assert taken.value.code == 409
     # The generated tests cover the new fields; lint, formatting and types pass.
     test_file = (project / "tests/test_product_api.py").read_text()
     assert '"sku": ' in test_file and '"stock": 0' in test_file
