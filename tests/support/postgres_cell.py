@@ -54,7 +54,7 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
         expect_portable_migrations(session, project, stack)
         # The other way round: a revision generated against PostgreSQL applies on SQLite.
-        workflow.commit("Migrate the entities")
+        workflow.commit("Migrate the new fields")
         workflow.add("tag", "label:str")
         on_postgres = {"DATABASE_URL": postgres.url(database)}
         workflow.make("makemigration", "MIGRATION_MESSAGE=tags", env=on_postgres)

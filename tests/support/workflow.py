@@ -36,6 +36,8 @@ MATRIX_ENTITIES = (
     ("product", "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0"),
     ("order-item", ""),
 )
+# What the matrix then adds to the first entity while its table holds a row (add-fields).
+GROWN_FIELDS = "phone:str? reorder_level:int=5"
 # The tables of MATRIX_ENTITIES.
 ENTITY_TABLES = ("products", "order_items")
 # The generated project's default database: the one `make makemigration` diffs against.
@@ -124,6 +126,7 @@ class CellWorkflow:
         self.make("makemigration", "MIGRATION_MESSAGE=entities")
         self.migrate()
         self.serve(self.exercise_entities)
+        self.grow_first_entity()
         tests_env = {"TEST_DATABASE_URL": self.test_database_url} if self.test_database_url else {}
         self.make("tests", env=tests_env)
 
@@ -142,6 +145,32 @@ class CellWorkflow:
         command = ["robyn-config", "add", entity, str(self.project)]
         self.session.run(*command, *(["--fields", fields] if fields else []))
         self.commit(f"Add {entity}")
+
+    def grow_first_entity(self) -> None:
+        """add-fields on the first entity while a row exists; the row gets the new defaults."""
+        self.commit("Migrate the entities")
+        entity, fields = MATRIX_ENTITIES[0]
+        kept: list[dict[str, object]] = []
+        self.serve(
+            lambda base_url: kept.append(EntityApi(self.session, base_url, entity, fields).keep())
+        )
+        command = ["robyn-config", "add-fields", entity, str(self.project)]
+        self.session.run(*command, "--fields", GROWN_FIELDS)
+        self.commit(f"Add fields to {entity}")
+        if self.checks:
+            self.make("check")
+        self.make("makemigration", "MIGRATION_MESSAGE=grow")
+        self.migrate()
+        grown = f"{fields} {GROWN_FIELDS}"
+
+        def check_grown(base_url: str) -> None:
+            api = EntityApi(self.session, base_url, entity, grown)
+            api.expect_defaults(kept[0], GROWN_FIELDS)
+            # It holds the samples' unique values, which the full exercise posts again.
+            api.expect("delete the kept item", 204, "DELETE", f"/{kept[0]['id']}")
+            api.exercise()
+
+        self.serve(check_grown)
 
     def exercise_entities(self, base_url: str) -> None:
         """The entity API of every entity in ``MATRIX_ENTITIES`` on the server at ``base_url``."""
