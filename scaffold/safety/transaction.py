@@ -3,8 +3,9 @@
 Intent first, then the change, then the commit: before the first write the transaction saves
 a journal (`scaffold.safety.journal`) of every path it will write (its bytes before, a digest
 of the new ones), every directory it will create, every file and directory it will delete
-(their bytes and modes) and, before a tool runs, what that tool may create, change or add to. Files are written through a temporary sibling and a rename; a file
-whose bytes would not change is never written. Leaving the ``with`` block normally commits
+(their bytes and modes) and, before a tool runs, what that tool may create, change or add
+to. Files are written through a temporary sibling and a rename; a file whose bytes would not
+change is never written. Leaving the ``with`` block normally commits
 (the journal is removed); leaving it with an exception undoes path by path
 (`scaffold.safety.undo`) and turns the failure into one message: what failed, and that the
 tree was restored, or exactly what could not be and the command that finishes the job. A

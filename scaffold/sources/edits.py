@@ -604,13 +604,19 @@ class UnmergeSnippet(SourceEdit):
         return module
 
 
-def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
-    """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid."""
+def apply_edits(
+    source: str, edits: Sequence[SourceEdit], filename: str, *, command: str = "add"
+) -> str:
+    """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid.
+
+    ``command`` is the one the operator ran, for the refusal of a file that does not parse.
+    """
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise SourceShapeError(
-            f"{filename} is not valid Python (line {error.raw_line}); fix it before running add."
+            f"{filename} is not valid Python (line {error.raw_line}); "
+            f"fix it before running {command}."
         ) from None
     parsed = module
     for edit in edits:
