@@ -49,7 +49,6 @@ class ProjectConfig:
             text = text.rstrip("\n") + "\n"  # the new table is the last one: no blank at EOF
         return text
 
-
     def without_entity(self, module: str) -> str:
         """The pyproject text without ``module`` in ``[tool.robyn-config.entities]``.
 
