@@ -20,6 +20,8 @@ _ENGINE = {
     "CreateResult": "scaffold.operations.create",
     "add_entity": "scaffold.operations.add",
     "AddResult": "scaffold.operations.add",
+    "remove_entity": "scaffold.operations.remove",
+    "RemoveResult": "scaffold.operations.remove",
     "make_migration": "scaffold.operations.migrations",
     "migrate": "scaffold.operations.migrations",
     "run_doctor": "scaffold.operations.doctor",

@@ -277,9 +277,7 @@ def test_without_entity_keeps_the_other_entities_as_they_are(tmp_path: Path, rem
         "zebra": "zebra = 'stripes:int'   # single quotes, two spaces\n",
     }
     table = "[tool.robyn-config.entities]\n" + "".join(entries.values())
-    original = COMMENTED.replace(
-        "[tool.pytest.ini_options]", table + "\n[tool.pytest.ini_options]"
-    )
+    original = COMMENTED.replace("[tool.pytest.ini_options]", table + "\n[tool.pytest.ini_options]")
     (tmp_path / "pyproject.toml").write_text(original)
     text = load_project(tmp_path).without_entity(removed)
     assert text == original.replace(entries[removed], "")
