@@ -294,7 +294,8 @@ def _replace_by_directory(path: Path) -> None:
 def test_a_planned_path_replaced_by_a_directory(project: Project, planned: str) -> None:
     """While remove is paused after journaling, a file it deletes (or edits) becomes the
     operator's folder: remove fails with "Is a directory", keeps that folder and names it,
-    and undoes everything else."""
+    and undoes everything else. (A file to delete is journaled just before the deletions,
+    so remove finds the folder before it has touched that path: nothing to keep there.)"""
     path = MODIFIED[project.design].get(planned, planned)
     with paused_at(project.cli, "remove:journal-written", *project.args(), cwd=project.root) as run:
         _replace_by_directory(project.root / path)
@@ -302,7 +303,8 @@ def test_a_planned_path_replaced_by_a_directory(project: Project, planned: str) 
     assert run.result is not None
     assert_unchanged(project.root, expected)
     message = assert_failed(run.result, f"{path} failed: Is a directory")
-    assert f"except {path}" in message, message
+    if planned == "registry":
+        assert f"except {path}" in message, message
 
 
 @pytest.mark.parametrize(
