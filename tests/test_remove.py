@@ -144,7 +144,7 @@ def test_a_file_in_the_operator_s_own_layout_stays_in_it(
     assert files(project) == before
 
 
-@pytest.mark.parametrize("cell", ["ddd-sqlalchemy-uv", "mvc-tortoise-uv"])
+@pytest.mark.parametrize("cell", ["ddd-sqlalchemy-uv", "mvc-tortoise-poetry"])
 def test_the_only_entity_removed_gives_back_the_created_project(
     new_project: ProjectFactory, cell: str
 ) -> None:
