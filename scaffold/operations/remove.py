@@ -203,7 +203,7 @@ def remove_entity(
         config.without_entity(name.module),
     )
     record = record_path(config.root, name.module)
-    deleted = sorted([*present, record] if record.is_file() and record not in present else present)
+    deleted = sorted({*present, *([record] if record.is_file() else [])})
 
     result = RemoveResult(project=config.root, entity=name, dry_run=dry_run)
     result.deleted = deleted
