@@ -22,6 +22,8 @@ _ENGINE = {
     "AddResult": "scaffold.operations.add",
     "add_fields": "scaffold.operations.add_fields",
     "AddFieldsResult": "scaffold.operations.add_fields",
+    "remove_entity": "scaffold.operations.remove",
+    "RemoveResult": "scaffold.operations.remove",
     "make_migration": "scaffold.operations.migrations",
     "migrate": "scaffold.operations.migrations",
     "run_doctor": "scaffold.operations.doctor",

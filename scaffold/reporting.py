@@ -16,8 +16,10 @@ class FileStatus(StrEnum):
 
     CREATE = "create"
     MODIFY = "modify"
+    DELETE = "delete"
     WOULD_CREATE = "would create"  # --dry-run
     WOULD_MODIFY = "would modify"  # --dry-run
+    WOULD_DELETE = "would delete"  # --dry-run
     IDENTICAL = "identical"
     CONFLICT = "conflict"
 

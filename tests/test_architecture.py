@@ -62,6 +62,30 @@ def test_only_tools_git_runs_git_and_no_module_imports_gitpython() -> None:
     assert set(runs_git) == {"tools/git.py"}
 
 
+# Deleting a path is undone only through the transaction's journal; the one other deletion
+# is poetry's in-project virtualenv, made and removed by `lock` before create journals it.
+DELETERS = {"unlink", "rmdir", "rmtree", "removedirs"}  # and os.remove (not list.remove)
+DELETES_OUTSIDE_SAFETY = {"tools/package_managers.py"}
+
+
+def test_only_the_safety_package_deletes_paths() -> None:
+    deleting = set()
+    for path in engine_modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and (
+                    node.func.attr in DELETERS
+                    or (node.func.attr == "remove" and ast.unparse(node.func.value) == "os")
+                )
+            ):
+                deleting.add(path.relative_to(ENGINE).as_posix())
+    outside = {name for name in deleting if not name.startswith("safety/")}
+    assert outside == DELETES_OUTSIDE_SAFETY
+
+
 @pytest.mark.parametrize("constant", ["[tool.robyn-config]", "register_routes"])
 def test_shared_constants_are_written_once(constant: str) -> None:
     defined = [

@@ -253,3 +253,31 @@ def test_with_entity_when_the_table_is_the_last_in_the_file(tmp_path: Path) -> N
     (tmp_path / "pyproject.toml").write_text(original)
     text = load_project(tmp_path).with_entity("product", "name:str")
     assert text == original + '\n[tool.robyn-config.entities]\nproduct = "name:str"\n'
+
+
+@pytest.mark.parametrize(
+    "original",
+    [COMMENTED, robyn_config(), robyn_config() + "\n# the operator's last comment\n"],
+    ids=["table-between", "table-last", "comment-last"],
+)
+def test_without_entity_gives_back_the_text_before_with_entity(
+    tmp_path: Path, original: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(original)
+    added = load_project(tmp_path).with_entity("product", "name:str price:decimal")
+    (tmp_path / "pyproject.toml").write_text(added)
+    assert load_project(tmp_path).without_entity("product") == original
+
+
+@pytest.mark.parametrize("removed", ["product", "order_item", "zebra"])
+def test_without_entity_keeps_the_other_entities_as_they_are(tmp_path: Path, removed: str) -> None:
+    entries = {
+        "product": 'product = "name:str"  # first\n',
+        "order_item": 'order_item = "quantity:int"\n',
+        "zebra": "zebra = 'stripes:int'   # single quotes, two spaces\n",
+    }
+    table = "[tool.robyn-config.entities]\n" + "".join(entries.values())
+    original = COMMENTED.replace("[tool.pytest.ini_options]", table + "\n[tool.pytest.ini_options]")
+    (tmp_path / "pyproject.toml").write_text(original)
+    text = load_project(tmp_path).without_entity(removed)
+    assert text == original.replace(entries[removed], "")

@@ -18,9 +18,11 @@ def test_every_public_name_resolves(name: str) -> None:
 def test_the_entry_points_are_the_engine_s_own_functions() -> None:
     from scaffold.operations.add import add_entity
     from scaffold.operations.create import create_project
+    from scaffold.operations.remove import remove_entity
 
     assert scaffold.create_project is create_project
     assert scaffold.add_entity is add_entity
+    assert scaffold.remove_entity is remove_entity
 
 
 def test_an_unknown_name_is_an_attribute_error() -> None:

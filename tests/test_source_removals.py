@@ -6,8 +6,11 @@ gives back the source byte for byte, whatever its layout and comments.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from scaffold.sources import tidy as lint
 from scaffold.sources.edits import (
     AppendClass,
     EnsureAllEntry,
@@ -262,6 +265,18 @@ ROUND_TRIPS: dict[str, tuple[str, list[SourceEdit]]] = {
         "class Base:\n    pass\n",
         [AppendClass("ProductTable", "class ProductTable(Base):\n    x = 1\n")],
     ),
+    "append-class-after-a-comment-at-the-end": (
+        "__all__: list[str] = []\n# the end, no blank line\n",
+        [AppendClass("ProductTable", "class ProductTable(Base):\n    x = 1\n")],
+    ),
+    "append-class-after-a-comment-with-blank-lines-around-it": (
+        "X = 1\n\n\n# two blank lines before, one after\n#   and a second line\n\n",
+        [AppendClass("ProductTable", "class ProductTable(Base):\n    x = 1\n")],
+    ),
+    "append-class-before-trailing-blank-lines": (
+        "X = 1\n\n\n",
+        [AppendClass("ProductTable", "class ProductTable(Base):\n    x = 1\n")],
+    ),
     "merge-snippet-into-a-docstring-only-module": (
         '"""Tables."""\n',
         [MergeSnippet(SNIPPET)],
@@ -318,3 +333,76 @@ def test_crlf_line_endings_survive_the_round_trip() -> None:
     added = apply_edits(before, edits, FILENAME)
     inverses = [edit.inverse() for edit in reversed(edits)]
     assert apply_edits(added, inverses, FILENAME) == before
+
+
+# --- a comment at the end of the file ---------------------------------------------------------
+
+
+def test_a_class_is_appended_after_the_comment_that_ends_the_file() -> None:
+    assert_edit(
+        """
+        X = 1
+
+        # The operator's last word.
+        """,
+        [AppendClass("ProductTable", "class ProductTable(Base):\n    x = 1\n")],
+        """
+        X = 1
+
+        # The operator's last word.
+
+
+        class ProductTable(Base):
+            x = 1
+        """,
+    )
+
+
+def test_remove_class_keeps_a_comment_above_it_for_what_follows() -> None:
+    """add writes no comment above its class: one there is the operator's, and stays."""
+    assert_edit(
+        """
+        X = 1
+
+        # The operator's note.
+
+
+        class ProductTable(Base):
+            x = 1
+
+
+        class OrderTable(Base):
+            y = 2
+        """,
+        [RemoveClass("ProductTable")],
+        """
+        X = 1
+
+        # The operator's note.
+
+
+        class OrderTable(Base):
+            y = 2
+        """,
+    )
+    assert_edit(
+        "X = 1\n\n# The operator's note.\n\n\nclass ProductTable(Base):\n    x = 1\n# end\n",
+        [RemoveClass("ProductTable")],
+        "X = 1\n\n# The operator's note.\n# end\n",
+    )
+
+
+@pytest.mark.parametrize("blank_lines", [0, 1, 2])
+def test_a_trailing_comment_survives_add_and_remove_laid_out_by_ruff(
+    tmp_path: Path, blank_lines: int
+) -> None:
+    """ruff writes two blank lines after a class: a comment after the new class would lose
+    its own, so the class goes after it."""
+    path = tmp_path / "tables.py"
+    before = "X = 1\n" + "\n" * blank_lines + "# The operator's last word.\n"
+    assert lint.tidy(tmp_path, {path: before})[path] == before
+    edits: list[SourceEdit] = [MergeSnippet(SNIPPET)]
+    added = lint.tidy(tmp_path, {path: apply_edits(before, edits, FILENAME)})[path]
+    inverses = [edit.inverse() for edit in reversed(edits)]
+    removed = lint.tidy(tmp_path, {path: apply_edits(added, inverses, FILENAME)})[path]
+    assert removed == before

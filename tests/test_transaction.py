@@ -281,3 +281,104 @@ def test_a_folder_someone_filled_meanwhile_stays(tmp_path: Path) -> None:
         (root / "made" / "theirs.txt").write_text("x\n")
         raise OperationFailed("failed.")
     assert os.listdir(root / "made") == ["theirs.txt"]
+
+
+# --- deleting (remove) ----------------------------------------------------------------------
+
+
+def _entity_tree(root: Path) -> tuple[list[Path], Path]:
+    """The files of an entity in a folder of their own (one read-only, one executable)."""
+    folder = root / "domain" / "product"
+    (folder / "__pycache__").mkdir(parents=True)
+    files = [folder / "__init__.py", folder / "entities.py", folder / "__pycache__" / "e.pyc"]
+    for number, path in enumerate(files):
+        path.write_bytes(f"content {number}\n".encode())
+    files[1].chmod(0o755)
+    files[2].chmod(0o444)
+    folder.chmod(0o750)
+    return files, folder
+
+
+def test_deleted_files_and_folders_come_back_with_their_bytes_and_modes(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    populate_existing(root)
+    files, folder = _entity_tree(root)
+    before = manifest(root)
+    with pytest.raises(OperationFailed) as caught, txn(root) as transaction:
+        transaction.write_files({root / "NOTES.md": b"edited\n"})
+        deleted = transaction.delete_files(files, [folder / "__pycache__", folder])
+        assert deleted == files
+        assert not folder.exists()
+        raise OperationFailed("a later step failed.")
+    assert caught.value.message == "a later step failed. Rolled back: as before."
+    assert manifest(root) == before
+    assert not journal_path(root).exists()
+
+
+def test_deleting_commits_with_the_rest(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    before = populate_existing(root)
+    files, folder = _entity_tree(root)
+    with txn(root) as transaction:
+        transaction.delete_files([*files, root / "already-gone.py"], [folder / "__pycache__"])
+        transaction.delete_files([], [folder, folder.parent])
+    assert manifest(root) == before
+    assert not journal_path(root).exists()
+
+
+def test_a_killed_delete_is_put_back_by_recovery(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    populate_existing(root)
+    files, folder = _entity_tree(root)
+    before = manifest(root)
+    transaction = txn(root)
+    transaction.delete_files(files, [folder / "__pycache__", folder])
+    # No __exit__: the process died here, its journal is what the next command finds.
+    assert journal_path(root).is_file()
+    [recovered] = recover_pending(root)
+    assert recovered.kept == ()
+    assert manifest(root) == before
+
+
+def test_something_put_where_a_file_was_deleted_is_kept(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    populate_existing(root)
+    files, folder = _entity_tree(root)
+    with pytest.raises(OperationFailed) as caught, txn(root) as transaction:
+        transaction.delete_files(files, [folder / "__pycache__", folder])
+        folder.mkdir()
+        files[0].write_text("the operator's new file\n")
+        raise OperationFailed("failed.")
+    assert "except domain/product/__init__.py, changed meanwhile" in caught.value.message
+    assert files[0].read_text() == "the operator's new file\n"
+    assert files[1].read_text() == "content 1\n"
+
+
+def test_an_unwritable_file_is_not_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "p"
+    populate_existing(root)
+    files, folder = _entity_tree(root)
+    before = manifest(root)
+
+    def refuse(path: Path) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(undo_module, "_refuse_unwritable", refuse)
+    with pytest.raises(OperationFailed) as caught, txn(root) as transaction:
+        transaction.delete_files(files, [folder])
+    assert caught.value.message == (
+        "Deleting domain/product/__init__.py failed: Permission denied. Rolled back: as before."
+    )
+    assert manifest(root) == before
+
+
+def test_a_version_3_journal_left_before_an_upgrade_is_still_undone(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    transaction = txn(root)
+    transaction.write_files({root / "a.py": b"a = 1\n"})
+    journal = journal_path(root)
+    journal.write_text(journal.read_text().replace('"version": 4', '"version": 3', 1))
+    [recovered] = recover_pending(root)
+    assert recovered.kept == ()
+    assert list(root.iterdir()) == []

@@ -223,6 +223,63 @@ def add_fields(
 
 
 @task(
+    positional=["entity", "project"],
+    auto_shortflags=False,
+    help={
+        "entity": "The entity to remove: order-item, order_item or OrderItem.",
+        "project": "The service's directory (default: the current directory).",
+        "force": "Delete the entity's files even where they were changed since add wrote them.",
+        "allow-dirty": "Run even though the git work tree has uncommitted changes.",
+        "dry-run": "Print the plan with unified diffs and write nothing.",
+    },
+)
+@_edge
+def remove(
+    c: Context,
+    entity: str,
+    project: str | None = None,
+    force: bool = False,
+    allow_dirty: bool = False,
+    dry_run: bool = False,
+) -> None:
+    """Remove an entity that add created: its files, its wiring and its entry; add's inverse."""
+    entity = _positional(entity, "an ENTITY") or ""
+    directory = _positional(project, "a PROJECT") or "."
+    reporter = ConsoleReporter()
+    if dry_run:
+        reporter.note("Dry run: nothing will be written.")
+    from scaffold.operations.remove import remove_entity
+
+    result = remove_entity(
+        project=Path(directory),
+        entity=entity,
+        force=force,
+        allow_dirty=allow_dirty,
+        dry_run=dry_run,
+        reporter=reporter,
+    )
+    root = result.project
+    if result.changed:
+        names = ", ".join(path.relative_to(root).as_posix() for path in result.changed)
+        verb = "Would delete" if result.dry_run else "Deleted"
+        reporter.note(f"{verb} under --force, although changed since add wrote them: {names}.")
+    if result.missing:
+        names = ", ".join(path.relative_to(root).as_posix() for path in result.missing)
+        reporter.note(f"Already gone, so not deleted: {names}.")
+    if result.dry_run:
+        for diff in result.diffs.values():
+            reporter.note(diff.rstrip("\n"))
+        reporter.note(f"Dry run: {root} was not changed.")
+        return
+    reporter.note(
+        f"Removed {result.entity.class_name} ({result.entity.route}); the changes are left "
+        "uncommitted for review. Next: 'make makemigration MIGRATION_MESSAGE=remove_"
+        f"{result.entity.module}' (it drops the {result.entity.plural} table), 'make migrate' "
+        "and 'make check'."
+    )
+
+
+@task(
     positional=["project"],
     auto_shortflags=False,
     help={
@@ -311,10 +368,11 @@ def recover(c: Context, project: str | None = None) -> None:
 optional_positionals("create", "dest")
 optional_positionals("add", "project")
 optional_positionals("add-fields", "project")
+optional_positionals("remove", "project")
 optional_positionals("makemigration", "project")
 optional_positionals("migrate", "project")
 optional_positionals("doctor", "project")
 optional_positionals("recover", "project")
 
-namespace = Collection(create, add, add_fields, makemigration, migrate, doctor, recover)
+namespace = Collection(create, add, add_fields, remove, makemigration, migrate, doctor, recover)
 namespace.add_collection(runbook_collection)

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import ast
-import difflib
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from scaffold.errors import UsageError
 from scaffold.generation.entity import render_entity
-from scaffold.matrix import Design
+from scaffold.operations.entity_sources import (
+    edited_sources,
+    entity_edits,
+    relative,
+    tidy_sources,
+    unified_diff,
+)
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
 from scaffold.project.entity_files import record_content, record_path
-from scaffold.project.layout import REGISTRY_FUNCTION, module_path, route_registry
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
 from scaffold.sources import tidy as lint
-from scaffold.sources.edits import (
-    EnsureAllEntry,
-    EnsureImport,
-    EnsureRegisterCall,
-    MergeSnippet,
-    SourceEdit,
-    SourceShapeError,
-    apply_edits,
-)
 
 __all__ = ["AddResult", "add_entity"]
 
@@ -95,84 +90,6 @@ def _refuse_shadowing(name: EntityName, imported: frozenset[str]) -> None:
             )
 
 
-def _registry_edits(config: ProjectConfig, entity: EntityName) -> dict[Path, list[SourceEdit]]:
-    """The structural edits of existing files: route registry and repository exports."""
-    paths = config.add_paths
-    routes = route_registry(config.stack.design, paths)
-    repository_class = f"{entity.class_name}Repository"
-    edits: dict[Path, list[SourceEdit]] = {
-        routes.registry: [
-            EnsureImport(routes.package(config.root), entity.module),
-            EnsureRegisterCall(REGISTRY_FUNCTION, entity.module),
-        ]
-    }
-    repositories = paths["database_repository_path"]
-    if config.stack.design is Design.DDD:
-        # A package of repository modules whose __init__ re-exports each class.
-        module = f"{module_path(config.root, repositories)}.{entity.module}"
-        edits[repositories / "__init__.py"] = [
-            EnsureImport(module, repository_class),
-            EnsureAllEntry(repository_class),
-        ]
-    else:
-        edits[repositories] = [EnsureAllEntry(repository_class)]
-    return edits
-
-
-def _relative(config: ProjectConfig, path: Path) -> PurePosixPath:
-    return PurePosixPath(path.relative_to(config.root).as_posix())
-
-
-def _edited_sources(
-    config: ProjectConfig, edits: dict[Path, list[SourceEdit]]
-) -> dict[Path, tuple[str, str]]:
-    """Old and new text of every edited Python file (not yet laid out by ruff)."""
-    sources: dict[Path, tuple[str, str]] = {}
-    for path, file_edits in edits.items():
-        name = str(_relative(config, path))
-        if not path.is_file():
-            raise SourceShapeError(
-                f"{name} does not exist; add expected it from [tool.robyn-config.add] "
-                "(fix the path there or restore the file)."
-            )
-        old = path.read_text(encoding="utf-8")
-        sources[path] = (old, apply_edits(old, file_edits, name))
-    return sources
-
-
-def _tidy(
-    config: ProjectConfig, sources: dict[Path, tuple[str, str]], new_files: dict[Path, bytes]
-) -> tuple[dict[Path, bytes], set[Path]]:
-    """Lay out the new files and the edited ones like the rest of the project, in one pass.
-
-    ``sources`` is updated in place. An edited file that was not laid out by ruff before
-    keeps the operator's layout (and ruff's checks are not add's to enforce on it): those
-    files are returned beside the tidied new files.
-    """
-    changed = [path for path, (old, new) in sources.items() if old != new]
-    operators_layout = lint.untidy(config.root, changed)
-    pending = {path: sources[path][1] for path in changed if path not in operators_layout}
-    pending |= {p: c.decode("utf-8") for p, c in new_files.items() if p.suffix == ".py"}
-    tidied = lint.tidy(config.root, pending)
-    for path in changed:
-        if path in tidied:
-            sources[path] = (sources[path][0], tidied[path])
-    laid_out = {
-        path: tidied[path].encode("utf-8") if path in tidied else content
-        for path, content in new_files.items()
-    }
-    return laid_out, operators_layout
-
-
-def _diff(config: ProjectConfig, path: Path, old: str, new: str) -> str:
-    name = str(_relative(config, path))
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
-        )
-    )
-
-
 def add_entity(
     *,
     project: Path,
@@ -200,7 +117,7 @@ def add_entity(
     rendered = render_entity(config, name, parsed_fields)
     record = record_path(config.root, name.module)
     existing = sorted(
-        str(_relative(config, path)) for path in [*rendered.files, record] if path.exists()
+        str(relative(config, path)) for path in [*rendered.files, record] if path.exists()
     )
     if existing:
         raise UsageError(
@@ -209,11 +126,8 @@ def add_entity(
         )
     _refuse_shadowing(name, _imported_names(config, parsed_fields))
 
-    edits = _registry_edits(config, name)
-    for target, snippet in rendered.snippets.items():
-        edits.setdefault(target, []).insert(0, MergeSnippet(snippet))
-    sources = _edited_sources(config, edits)
-    new_files, operators_layout = _tidy(config, sources, rendered.files)
+    sources = edited_sources(config, entity_edits(config, name, rendered), "add")
+    new_files, operators_layout = tidy_sources(config, sources, rendered.files)
     # Digests of the bytes as written: what `remove` compares with to find the operator's edits.
     new_files[record] = record_content(config.root, name.module, new_files)
     fields_spec = " ".join(item.spec for item in parsed_fields)
@@ -225,7 +139,7 @@ def add_entity(
     result = AddResult(project=config.root, entity=name, fields=parsed_fields, dry_run=dry_run)
     result.created = sorted(new_files)
     result.modified = sorted(path for path, (old, new) in sources.items() if old != new)
-    result.diffs = {path: _diff(config, path, *sources[path]) for path in result.modified}
+    result.diffs = {path: unified_diff(config, path, *sources[path]) for path in result.modified}
     if dry_run:
         _report_files(report, config, result, FileStatus.WOULD_CREATE, FileStatus.WOULD_MODIFY)
         return result
@@ -257,6 +171,6 @@ def _report_files(
     modified: FileStatus,
 ) -> None:
     for path in result.created:
-        report.file(created, _relative(config, path))
+        report.file(created, relative(config, path))
     for path in result.modified:
-        report.file(modified, _relative(config, path))
+        report.file(modified, relative(config, path))

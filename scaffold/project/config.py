@@ -49,6 +49,25 @@ class ProjectConfig:
             text = text.rstrip("\n") + "\n"  # the new table is the last one: no blank at EOF
         return text
 
+    def without_entity(self, module: str) -> str:
+        """The pyproject text without ``module`` in ``[tool.robyn-config.entities]``.
+
+        The inverse of `with_entity`: the table goes too once it is empty, as before the
+        first add, and every other line stays as the operator left it.
+        """
+        original = tomlkit.dumps(self.document)
+        document = tomlkit.parse(original)
+        section = document["tool"]["robyn-config"]
+        entities = section["entities"]
+        del entities[module]
+        if entities:
+            return tomlkit.dumps(document)
+        del section["entities"]
+        text = tomlkit.dumps(document)
+        if text.endswith("\n\n") and not original.endswith("\n\n"):
+            text = text.rstrip("\n") + "\n"  # it was the last table: its blank line goes too
+        return text
+
 
 def _table(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict | Table):

@@ -31,7 +31,10 @@ __all__ = [
     "journal_path",
 ]
 
-JOURNAL_VERSION = 3
+JOURNAL_VERSION = 4
+# Version 4 added the deleted-file and deleted-directory entries (`remove`); a version 3
+# journal, left by a toolkit killed before an upgrade, holds a subset and is still undone.
+READABLE_VERSIONS = frozenset({3, JOURNAL_VERSION})
 OUTSIDE_GIT_NAME = ".robyn-config-pending.json"
 INSIDE_GIT_FOLDER = "robyn-config"
 INSIDE_GIT_NAME = "pending.json"
@@ -42,6 +45,8 @@ class EntryKind(StrEnum):
     DIRECTORY = "directory"  # a directory the command creates
     TOOL_PATH = "tool-path"  # a file or directory a tool may create or change
     TOOL_FOLDER = "tool-folder"  # a folder a tool may add entries to: the entries before
+    DELETED_FILE = "deleted-file"  # a file the command deletes: its bytes and mode before
+    DELETED_DIRECTORY = "deleted-directory"  # an empty directory the command deletes: its mode
 
 
 @dataclass
@@ -50,8 +55,8 @@ class Entry:
 
     kind: EntryKind
     path: Path
-    # FILE / TOOL_PATH: the bytes before (None: absent). A TOOL_PATH that was a directory
-    # before is never recorded: tools are only allowed to add to directories (TOOL_FOLDER).
+    # FILE / TOOL_PATH / DELETED_FILE: the bytes before (None: absent). A TOOL_PATH that was
+    # a directory before is never recorded: tools may only add to directories (TOOL_FOLDER).
     before: bytes | None = None
     # FILE: sha256 of what the command writes; TOOL_PATH: of what the tool wrote, once known.
     after: str | None = None
@@ -59,6 +64,8 @@ class Entry:
     listing: frozenset[str] = frozenset()
     # TOOL_FOLDER: whether the listing covers the whole tree below it or its top level only.
     recursive: bool = False
+    # DELETED_FILE / DELETED_DIRECTORY: the permission bits, given back with the path.
+    mode: int | None = None
 
     def to_json(self, root: Path) -> dict[str, object]:
         # Compact (paths relative to the root, absent values left out): the journal is
@@ -72,6 +79,8 @@ class Entry:
         if self.kind is EntryKind.TOOL_FOLDER:
             document["listing"] = sorted(self.listing)
             document["recursive"] = self.recursive
+        if self.mode is not None:
+            document["mode"] = self.mode
         return document
 
     @classmethod
@@ -79,6 +88,7 @@ class Entry:
         listing = document.get("listing") or []
         assert isinstance(listing, list)
         after = document.get("after")
+        mode = document.get("mode")
         return cls(
             kind=EntryKind(str(document["kind"])),
             path=root / str(document["path"]),
@@ -86,6 +96,7 @@ class Entry:
             after=None if after is None else str(after),
             listing=frozenset(str(item) for item in listing),
             recursive=bool(document.get("recursive", False)),
+            mode=None if mode is None else int(str(mode)),
         )
 
 
@@ -161,7 +172,7 @@ class Journal:
         """
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-            if document.get("version") != JOURNAL_VERSION:
+            if document.get("version") not in READABLE_VERSIONS:
                 raise ValueError(f"unknown journal version {document.get('version')!r}")
             entries = document["entries"]
             assert isinstance(entries, list)

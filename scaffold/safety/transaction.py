@@ -2,9 +2,10 @@
 
 Intent first, then the change, then the commit: before the first write the transaction saves
 a journal (`scaffold.safety.journal`) of every path it will write (its bytes before, a digest
-of the new ones), every directory it will create and, before a tool runs, what that tool may
-create, change or add to. Files are written through a temporary sibling and a rename; a file
-whose bytes would not change is never written. Leaving the ``with`` block normally commits
+of the new ones), every directory it will create, every file and directory it will delete
+(their bytes and modes) and, before a tool runs, what that tool may create, change or add
+to. Files are written through a temporary sibling and a rename; a file whose bytes would not
+change is never written. Leaving the ``with`` block normally commits
 (the journal is removed); leaving it with an exception undoes path by path
 (`scaffold.safety.undo`) and turns the failure into one message: what failed, and that the
 tree was restored, or exactly what could not be and the command that finishes the job. A
@@ -16,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import stat
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,7 @@ from scaffold.safety.journal import Entry, EntryKind, Journal, journal_path
 from scaffold.safety.undo import (
     NOT_A_FILE,
     UndoOutcome,
+    delete_file,
     digest,
     listing,
     read_file,
@@ -251,6 +254,48 @@ class Transaction:
             replace_file(path, content, executable=path in executable)
             checkpoint(f"{self.name}:{'file-created' if new else 'file-modified'}")
         return [path for path, _, _ in planned]
+
+    def delete_files(
+        self, files: Collection[Path], directories: Collection[Path] = ()
+    ) -> list[Path]:
+        """Delete ``files``, then ``directories`` once they are empty; return the files deleted.
+
+        A file already gone is skipped. Each file's bytes and mode and each directory's mode
+        are journaled first, so that undo puts them back; the directories are deleted deepest
+        first, and one that is not empty by then fails the command (someone is using it).
+        """
+        entries: list[Entry] = []
+        planned: list[Path] = []
+        self._doing = "Reading"
+        for path in files:
+            before = read_file(path)
+            if before is None:
+                continue
+            if not isinstance(before, bytes):
+                self._doing = "Deleting"
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            mode = stat.S_IMODE(path.lstat().st_mode)
+            entries.append(Entry(EntryKind.DELETED_FILE, path, before=before, mode=mode))
+            planned.append(path)
+        folders = sorted(
+            (folder for folder in directories if folder.is_dir() and not folder.is_symlink()),
+            key=lambda folder: len(folder.parts),
+            reverse=True,
+        )
+        for folder in folders:
+            mode = stat.S_IMODE(folder.lstat().st_mode)
+            entries.append(Entry(EntryKind.DELETED_DIRECTORY, folder, mode=mode))
+        if not entries:
+            return []
+        self._record(entries)
+        self._doing = "Deleting"
+        for path in planned:
+            delete_file(path)
+            checkpoint(f"{self.name}:file-deleted")
+        for folder in folders:
+            folder.rmdir()
+            checkpoint(f"{self.name}:directory-deleted")
+        return planned
 
     @contextmanager
     def tool(

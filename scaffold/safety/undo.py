@@ -12,6 +12,8 @@ The rules, for each entry from the newest to the oldest:
 
 Directories the command created are removed once empty. A folder a tool was allowed to add
 to loses the entries it did not have before, except paths the journal accounts for itself.
+A file or directory the command deleted is put back with its bytes and mode, unless
+something else is at its path by then (kept, and named).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from scaffold.safety.journal import Entry, EntryKind, Journal
 __all__ = [
     "NOT_A_FILE",
     "UndoOutcome",
+    "delete_file",
     "digest",
     "listing",
     "partial_path",
@@ -71,18 +74,29 @@ def partial_path(path: Path) -> Path:
     return path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
 
 
-def replace_file(path: Path, content: bytes, *, executable: bool = False) -> None:
+def _refuse_unwritable(path: Path) -> None:
+    """Raise what a write to the existing file ``path`` would (EPERM, EACCES, ...).
+
+    The folder may allow a rename or an unlink where the file itself is protected
+    (immutable, read-only, another user's): the operator's protection is honoured.
+    """
+    os.close(os.open(path, os.O_WRONLY))
+
+
+def replace_file(
+    path: Path, content: bytes, *, executable: bool = False, mode: int | None = None
+) -> None:
     """Write ``content`` to ``path`` through a temporary sibling and a rename.
 
     The path then holds its old bytes or the new ones, never a part of them. An existing file
     keeps its mode, and must be writable as it is: a file the operating system would not let
     us write (immutable, read-only, another user's) is refused with its own reason, even where
-    the folder would allow the rename.
+    the folder would allow the rename. ``mode`` is the mode of a file put back where it was
+    deleted.
     """
-    mode: int | None = None
     if path.exists() and not path.is_dir():
         mode = stat.S_IMODE(path.stat().st_mode)
-        os.close(os.open(path, os.O_WRONLY))  # raises what a write would (EPERM, EACCES, ...)
+        _refuse_unwritable(path)
     partial = partial_path(path)
     try:
         with partial.open("wb") as stream:
@@ -99,6 +113,15 @@ def replace_file(path: Path, content: bytes, *, executable: bool = False) -> Non
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def delete_file(path: Path) -> None:
+    """Delete the file ``path``; one the OS would not let us write is refused like a write."""
+    try:
+        _refuse_unwritable(path)
+        path.unlink()
+    except FileNotFoundError:
+        return
 
 
 def listing(folder: Path, *, recursive: bool) -> frozenset[str]:
@@ -182,6 +205,10 @@ class _Undo:
             self._put_back(entry, known=entry.after is not None)
         elif entry.kind is EntryKind.TOOL_FOLDER:
             self._clear_folder(entry)
+        elif entry.kind is EntryKind.DELETED_FILE:
+            self._put_back_deleted_file(entry)
+        elif entry.kind is EntryKind.DELETED_DIRECTORY:
+            self._put_back_deleted_directory(entry)
         elif entry.path in self.journal_homes:
             self.outcome.deferred.append(entry.path)
         else:
@@ -202,6 +229,28 @@ class _Undo:
             self.outcome.kept.append(entry.path)  # a tool never turns a file into a folder
         else:
             replace_file(entry.path, entry.before)
+
+    def _put_back_deleted_file(self, entry: Entry) -> None:
+        now = read_file(entry.path)
+        if now == entry.before:
+            return  # not deleted yet
+        if now is not None or entry.before is None:
+            self.outcome.kept.append(entry.path)  # someone put something else there since
+            return
+        # Its folder was deleted too and put back before it (newest entry first); a folder
+        # someone removed since is made again so that the file has its place.
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(entry.path, entry.before, mode=entry.mode)
+
+    def _put_back_deleted_directory(self, entry: Entry) -> None:
+        if entry.path.is_dir() and not entry.path.is_symlink():
+            return
+        if read_file(entry.path) is not None:
+            self.outcome.kept.append(entry.path)
+            return
+        entry.path.mkdir(parents=True)
+        if entry.mode is not None:
+            entry.path.chmod(entry.mode)
 
     def _clear_folder(self, entry: Entry) -> None:
         now = listing(entry.path, recursive=entry.recursive)

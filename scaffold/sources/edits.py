@@ -412,9 +412,21 @@ class EnsureAllEntry(SourceEdit):
         return module.with_changes(body=body)
 
 
+def _through_last_comment(lines: Sequence[cst.EmptyLine]) -> int:
+    """How many of ``lines`` run up to and including the last comment (0: none has one)."""
+    commented = [index for index, line in enumerate(lines) if line.comment is not None]
+    return commented[-1] + 1 if commented else 0
+
+
 @dataclass(frozen=True)
 class AppendClass(SourceEdit):
-    """A top-level class (given as source) appended unless a class of that name exists."""
+    """A top-level class (given as source) appended unless a class of that name exists.
+
+    It goes after everything the file holds, a comment at its end included: the operator's
+    text is then left exactly as it was, blank lines too, even once ruff lays the file out
+    (ruff puts two blank lines after a class, so a comment after the new class would not
+    keep its own). `RemoveClass` gives such a comment back to the end of the file.
+    """
 
     name: str
     source: str
@@ -428,11 +440,14 @@ class AppendClass(SourceEdit):
                 return module
         snippet = cst.parse_module(self.source)
         statements = list(snippet.body)
-        if statements:
-            statements[0] = statements[0].with_changes(
-                leading_lines=[cst.EmptyLine(), cst.EmptyLine()]
-            )
-        return module.with_changes(body=[*module.body, *statements])
+        if not statements:
+            return module
+        footer = list(module.footer)
+        commented = _through_last_comment(footer)
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*footer[:commented], cst.EmptyLine(), cst.EmptyLine()]
+        )
+        return module.with_changes(body=[*module.body, *statements], footer=footer[commented:])
 
 
 @dataclass(frozen=True)
@@ -570,19 +585,33 @@ class RemoveAllEntry(SourceEdit):
 
 @dataclass(frozen=True)
 class RemoveClass(SourceEdit):
-    """The top-level class ``name`` taken out, with the blank lines and comments above it."""
+    """The top-level class ``name`` taken out, with the blank lines just above it.
+
+    Comments above it stay (add writes none there: they are the operator's), with the blank
+    lines before them, at the head of what followed the class: the next statement, or the
+    end of the file.
+    """
 
     name: str
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
-        body = [
-            statement
-            for statement in module.body
-            if not (isinstance(statement, cst.ClassDef) and statement.name.value == self.name)
+        body = list(module.body)
+        found = [
+            index
+            for index, statement in enumerate(body)
+            if isinstance(statement, cst.ClassDef) and statement.name.value == self.name
         ]
-        if len(body) == len(module.body):
+        if not found:
             return module
-        return module.with_changes(body=body)
+        index = found[0]
+        removed = body.pop(index)
+        lines = list(removed.leading_lines)
+        kept = lines[: _through_last_comment(lines)]
+        if index < len(body):
+            following = body[index]
+            body[index] = following.with_changes(leading_lines=[*kept, *following.leading_lines])
+            return module.with_changes(body=body)
+        return module.with_changes(body=body, footer=[*kept, *module.footer])
 
 
 @dataclass(frozen=True)
@@ -604,13 +633,19 @@ class UnmergeSnippet(SourceEdit):
         return module
 
 
-def apply_edits(source: str, edits: Sequence[SourceEdit], filename: str) -> str:
-    """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid."""
+def apply_edits(
+    source: str, edits: Sequence[SourceEdit], filename: str, *, command: str = "add"
+) -> str:
+    """Apply ``edits`` in order and return the new source, re-parsed to prove it is valid.
+
+    ``command`` is the one the operator ran, for the refusal of a file that does not parse.
+    """
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         raise SourceShapeError(
-            f"{filename} is not valid Python (line {error.raw_line}); fix it before running add."
+            f"{filename} is not valid Python (line {error.raw_line}); "
+            f"fix it before running {command}."
         ) from None
     parsed = module
     for edit in edits:

@@ -85,6 +85,8 @@ def tidy(project: Path, sources: dict[Path, str]) -> dict[Path, str]:
 
 def check_files(project: Path, paths: list[Path]) -> None:
     """Fail with ruff's findings unless lint and the format check pass on ``paths``."""
+    if not paths:
+        return  # ruff without paths would check the whole project
     names = _names(project, paths)
     for args in (("check", "--quiet"), ("format", "--check", "--quiet")):
         completed = _ruff(project, *args, *names)
