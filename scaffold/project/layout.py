@@ -57,6 +57,13 @@ _CONNECTION = {
     Design.DDD: "src/app/infrastructure/database/connection",
     Design.MVC: "src/app/models/database",
 }
+# What a list request asks of a repository (no framework, no ORM): the domain's in DDD.
+_LISTING = {Design.DDD: "src/app/domain/listing", Design.MVC: "src/app/models/listing"}
+# How the ORM runs such a request: beside the connection.
+_QUERIES = {
+    Design.DDD: "src/app/infrastructure/database/queries",
+    Design.MVC: "src/app/models/queries",
+}
 
 
 def _template_paths(design: Design) -> MappingProxyType[str, str]:
@@ -66,6 +73,8 @@ def _template_paths(design: Design) -> MappingProxyType[str, str]:
             "routes": add[_ROUTES_KEY[design]],
             "connection": _CONNECTION[design],
             "tables": add["database_table_path"].removesuffix(".py"),
+            "listing": _LISTING[design],
+            "queries": _QUERIES[design],
         }
     )
 
