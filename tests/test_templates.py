@@ -13,8 +13,8 @@ from scaffold.generation.field_types import FIELD_TYPES, entity_imports
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
 from scaffold.project.entities import FieldType, parse_fields
+from scaffold.project.layout import DEFAULT_ADD_PATHS, module_name, project_modules
 from scaffold.project.layout import TEMPLATE_PATHS as PATHS
-from scaffold.project.layout import module_name
 
 TEMPLATES = Path(str(template_root()))
 # A segment ``__name__`` (with or without suffixes) that Python itself gives meaning to.
@@ -99,8 +99,29 @@ def test_module_names_are_the_dotted_paths_below_src() -> None:
         "routes": "app.views",
         "connection": "app.models.database",
         "tables": "app.models.models",
+        "listing": "app.models.listing",
+        "queries": "app.models.queries",
     }
     assert module_name("src/app/urls.py") == "app.urls"
+
+
+def test_project_modules_move_with_the_add_path_they_are_in() -> None:
+    root = Path("/project")
+    paths = {key: root / path for key, path in DEFAULT_ADD_PATHS[Design.DDD].items()}
+    assert project_modules(Design.DDD, root, paths) == {
+        "routes": "app.presentation",
+        "connection": "app.infrastructure.database.connection",
+        "tables": "app.infrastructure.database.tables",
+        "listing": "app.domain.listing",
+        "queries": "app.infrastructure.database.queries",
+    }
+    paths["domain_path"] = root / "src/app/core"
+    paths["database_table_path"] = root / "src/app/infrastructure/database/schema.py"
+    moved = project_modules(Design.DDD, root, paths)
+    assert (moved["listing"], moved["tables"]) == (
+        "app.core.listing",
+        "app.infrastructure.database.schema",
+    )
 
 
 # --- the field-type table and the templates that use it ----------------------------------

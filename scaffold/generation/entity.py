@@ -22,7 +22,7 @@ from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType
-from scaffold.project.layout import TEMPLATE_PATHS, module_name, module_path
+from scaffold.project.layout import module_path, project_modules
 
 __all__ = [
     "INVALID_SAMPLES",
@@ -57,7 +57,7 @@ def entity_context(
 ) -> dict[str, Any]:
     """The variables every entity template may use."""
     # The project's own modules (``listing``, ``queries``, ...), and the configured add paths.
-    modules = {key: module_name(path) for key, path in TEMPLATE_PATHS[config.stack.design].items()}
+    modules = project_modules(config.stack.design, config.root, config.add_paths)
     modules |= {
         key.removesuffix("_path"): module_path(config.root, path)
         for key, path in config.add_paths.items()
