@@ -9,7 +9,7 @@ from collections import defaultdict
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports, list_fields
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
 from scaffold.project.entities import FieldType, parse_fields
@@ -170,3 +170,33 @@ def test_returned_value_of_a_datetime_is_in_utc() -> None:
         "2024-05-17T10:30:00Z"
     )
     assert FIELD_TYPES[FieldType.JSON].returned({"a": 1}) == {"a": 1}
+
+
+def test_list_fields_are_the_id_the_fields_and_the_timestamps() -> None:
+    columns = list_fields(parse_fields("name:str price:decimal? meta:json"))
+    assert [column.name for column in columns] == [
+        "id",
+        "name",
+        "price",
+        "meta",
+        "created_at",
+        "updated_at",
+    ]
+    assert [column.parser for column in columns] == [
+        "row_id",
+        "short_text",
+        "decimal_12_2",
+        None,  # json: neither filtered nor sorted on
+        "utc_datetime",
+        "utc_datetime",
+    ]
+
+
+def test_every_filter_parser_is_defined_in_list_query_and_has_a_refused_value() -> None:
+    list_query = TEMPLATES / "project" / "base" / "__routes__" / "list_query.py.jinja"
+    defined = set(re.findall(r"^def ([a-z][a-z0-9_]*)\(", list_query.read_text(), re.MULTILINE))
+    every_type = parse_fields(" ".join(f"f_{kind.value}:{kind.value}" for kind in FieldType))
+    for column in list_fields(every_type):
+        if column.parser is not None:
+            assert column.parser in defined, column
+            assert column.invalid_filter is not None, column
