@@ -5,6 +5,7 @@ The real tools run in ``test_migrations_e2e.py``.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -241,8 +242,7 @@ def test_aerich_checks_on_a_copy(new_project: ProjectFactory) -> None:
 
 def test_layout_and_migration_tool(new_project: ProjectFactory) -> None:
     project = installed(new_project("ddd-sqlalchemy-uv"))
-    (project / "src/app/domain/__init__.py").unlink()
-    (project / "src/app/domain").rmdir()
+    shutil.rmtree(project / "src/app/domain")
     (project / "alembic.ini").unlink()
     found = problems(run_doctor(project=project, runner=ToolFake()))
     assert found[:2] == [

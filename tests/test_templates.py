@@ -9,12 +9,12 @@ from collections import defaultdict
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports, list_fields
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
 from scaffold.project.entities import FieldType, parse_fields
+from scaffold.project.layout import DEFAULT_ADD_PATHS, module_name, project_modules
 from scaffold.project.layout import TEMPLATE_PATHS as PATHS
-from scaffold.project.layout import module_name
 
 TEMPLATES = Path(str(template_root()))
 # A segment ``__name__`` (with or without suffixes) that Python itself gives meaning to.
@@ -99,8 +99,29 @@ def test_module_names_are_the_dotted_paths_below_src() -> None:
         "routes": "app.views",
         "connection": "app.models.database",
         "tables": "app.models.models",
+        "listing": "app.models.listing",
+        "queries": "app.models.queries",
     }
     assert module_name("src/app/urls.py") == "app.urls"
+
+
+def test_project_modules_move_with_the_add_path_they_are_in() -> None:
+    root = Path("/project")
+    paths = {key: root / path for key, path in DEFAULT_ADD_PATHS[Design.DDD].items()}
+    assert project_modules(Design.DDD, root, paths) == {
+        "routes": "app.presentation",
+        "connection": "app.infrastructure.database.connection",
+        "tables": "app.infrastructure.database.tables",
+        "listing": "app.domain.listing",
+        "queries": "app.infrastructure.database.queries",
+    }
+    paths["domain_path"] = root / "src/app/core"
+    paths["database_table_path"] = root / "src/app/infrastructure/database/schema.py"
+    moved = project_modules(Design.DDD, root, paths)
+    assert (moved["listing"], moved["tables"]) == (
+        "app.core.listing",
+        "app.infrastructure.database.schema",
+    )
 
 
 # --- the field-type table and the templates that use it ----------------------------------
@@ -149,3 +170,33 @@ def test_returned_value_of_a_datetime_is_in_utc() -> None:
         "2024-05-17T10:30:00Z"
     )
     assert FIELD_TYPES[FieldType.JSON].returned({"a": 1}) == {"a": 1}
+
+
+def test_list_fields_are_the_id_the_fields_and_the_timestamps() -> None:
+    columns = list_fields(parse_fields("name:str price:decimal? meta:json"))
+    assert [column.name for column in columns] == [
+        "id",
+        "name",
+        "price",
+        "meta",
+        "created_at",
+        "updated_at",
+    ]
+    assert [column.parser for column in columns] == [
+        "row_id",
+        "short_text",
+        "decimal_12_2",
+        None,  # json: neither filtered nor sorted on
+        "utc_datetime",
+        "utc_datetime",
+    ]
+
+
+def test_every_filter_parser_is_defined_in_list_query_and_has_a_refused_value() -> None:
+    list_query = TEMPLATES / "project" / "base" / "__routes__" / "list_query.py.jinja"
+    defined = set(re.findall(r"^def ([a-z][a-z0-9_]*)\(", list_query.read_text(), re.MULTILINE))
+    every_type = parse_fields(" ".join(f"f_{kind.value}:{kind.value}" for kind in FieldType))
+    for column in list_fields(every_type):
+        if column.parser is not None:
+            assert column.parser in defined, column
+            assert column.invalid_filter is not None, column

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_default
+from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_default, list_fields
 from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType
-from scaffold.project.layout import module_path
+from scaffold.project.layout import module_path, project_modules
 
 __all__ = [
     "INVALID_SAMPLES",
@@ -56,10 +56,13 @@ def entity_context(
     config: ProjectConfig, entity: EntityName, fields: tuple[Field, ...]
 ) -> dict[str, Any]:
     """The variables every entity template may use."""
-    modules = {
+    # The project's own modules (``listing``, ``queries``, ...), and the configured add paths.
+    modules = project_modules(config.stack.design, config.root, config.add_paths)
+    modules |= {
         key.removesuffix("_path"): module_path(config.root, path)
         for key, path in config.add_paths.items()
     }
+    listed = list_fields(fields)
     return {
         "entity": entity,
         "fields": fields,
@@ -76,6 +79,9 @@ def entity_context(
             if field.default is not None
         },
         "unique_fields": [field for field in fields if field.unique],
+        # The list route's columns with their filter parsers, and the parsers to import.
+        "list_fields": listed,
+        "list_parsers": sorted({column.parser for column in listed if column.parser}),
     }
 
 

@@ -22,8 +22,10 @@ __all__ = [
     "EntityImports",
     "FieldDefault",
     "FieldTypeSpec",
+    "ListField",
     "entity_imports",
     "field_default",
+    "list_fields",
 ]
 
 
@@ -48,9 +50,16 @@ class FieldTypeSpec:
     # that the API answers exactly as sent, for fields whose rows must not collide. None for
     # types that cannot be unique.
     unique_sample: str | None
+    # The parser of a list filter on the field: a function of the generated ``list_query.py``
+    # (one per kind of field). None: the field can be neither filtered nor sorted on.
+    filter_parser: str | None
+    invalid_filter: str | None  # a query-string value the parser refuses with 422
     tortoise_arguments: tuple[str, ...] = ()
     tortoise_generic: bool = False  # the field class takes ``annotation`` as its parameter
     returned_suffix: str = ""  # the API answers a sample with this appended
+    # A callable of the generated tests that makes an answered value sort as the database
+    # sorts the column ("5.50" before "19.99"); None when the answered values already do.
+    order_key: str | None = None
 
     @property
     def column_class(self) -> str:
@@ -86,6 +95,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="changed",
             invalid_sample={"not": "a string"},
             unique_sample='f"sample-{n}"',
+            filter_parser="short_text",
+            invalid_filter="nul\x00inside",
         ),
         FieldType.TEXT: FieldTypeSpec(
             annotation="str",
@@ -98,6 +109,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="another text",
             invalid_sample=["not", "text"],
             unique_sample='f"text {n}"',
+            filter_parser="long_text",
+            invalid_filter="nul\x00inside",
         ),
         FieldType.INT: FieldTypeSpec(
             annotation="int",
@@ -110,6 +123,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample=7,
             invalid_sample="not a number",
             unique_sample="n",
+            filter_parser="int32",
+            invalid_filter="4.2",
         ),
         FieldType.FLOAT: FieldTypeSpec(
             annotation="float",
@@ -122,6 +137,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample=2.25,
             invalid_sample="not a number",
             unique_sample="n + 0.5",
+            filter_parser="finite_float",
+            invalid_filter="nan",
         ),
         FieldType.DECIMAL: FieldTypeSpec(
             annotation="Decimal",
@@ -135,6 +152,9 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="5.50",
             invalid_sample="not a number",
             unique_sample='f"{n}.25"',
+            filter_parser="decimal_12_2",
+            invalid_filter="1.234",
+            order_key="Decimal",  # answered as strings
         ),
         FieldType.BOOL: FieldTypeSpec(
             annotation="bool",
@@ -147,6 +167,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample=False,
             invalid_sample="not a bool",
             unique_sample=None,
+            filter_parser="boolean",
+            invalid_filter="yes",
         ),
         FieldType.DATE: FieldTypeSpec(
             annotation="date",
@@ -159,6 +181,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="2025-01-02",
             invalid_sample="not a date",
             unique_sample="datetime.fromordinal(730000 + n).date().isoformat()",
+            filter_parser="iso_date",
+            invalid_filter="2024-02-30",
         ),
         FieldType.DATETIME: FieldTypeSpec(
             annotation="datetime",
@@ -171,6 +195,9 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="2025-01-02T08:00:00",
             invalid_sample="not a datetime",
             unique_sample='datetime.fromordinal(730000 + n).isoformat() + "Z"',
+            filter_parser="utc_datetime",
+            invalid_filter="yesterday",
+            order_key="datetime.fromisoformat",  # ".5Z" sorts before "Z" as text
             returned_suffix="Z",  # naive datetimes are taken as UTC and answered with "Z"
         ),
         FieldType.UUID: FieldTypeSpec(
@@ -184,6 +211,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample="0b8e2f44-6a57-4f0e-9d7c-5a3b1e2c4d6f",
             invalid_sample="not-a-uuid",
             unique_sample='f"00000000-0000-4000-8000-{n:012d}"',
+            filter_parser="uuid_value",
+            invalid_filter="not-a-uuid",
         ),
         FieldType.JSON: FieldTypeSpec(
             annotation="dict[str, Any]",
@@ -197,6 +226,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             updated_sample={"other": [1, 2]},
             invalid_sample="not an object",
             unique_sample=None,
+            filter_parser=None,
+            invalid_filter=None,
         ),
     }
 )
@@ -204,6 +235,35 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
 # The type of every entity's ``created_at`` and ``updated_at``: the templates import what it
 # needs themselves, so the import lists below leave it out.
 TIMESTAMP = FIELD_TYPES[FieldType.DATETIME]
+
+
+@dataclass(frozen=True)
+class ListField:
+    """A column as the list route filters and sorts on it: the entity's fields, its id and
+    timestamps. A new kind of field (a reference) slots in with its row's ``filter_parser``."""
+
+    name: str
+    parser: str | None  # a function of the generated list_query.py; None: not filterable
+    invalid_filter: str | None  # a query-string value the parser refuses
+    order_key: str | None  # see FieldTypeSpec.order_key
+
+
+# The id's parser: a positive integer up to the largest id (a reference's too, later).
+ID_PARSER = "row_id"
+
+
+def list_fields(fields: Iterable[Field]) -> tuple[ListField, ...]:
+    """The columns of an entity's list route, in the table's order: id, fields, timestamps."""
+
+    def of(name: str, spec: FieldTypeSpec) -> ListField:
+        return ListField(name, spec.filter_parser, spec.invalid_filter, spec.order_key)
+
+    stamps = [of(name, TIMESTAMP) for name in ("created_at", "updated_at")]
+    return (
+        ListField("id", ID_PARSER, "0", None),
+        *(of(field.name, FIELD_TYPES[field.type]) for field in fields),
+        *stamps,
+    )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from scaffold.errors import UsageError
 
 __all__ = [
     "DEFAULT_FIELDS",
+    "LIST_PARAMETERS",
     "MAX_ENTITY_NAME",
     "RESERVED_FIELDS",
     "SHADOWING_FIELDS",
@@ -47,6 +48,8 @@ SHADOWING_FIELDS = frozenset(
         *("update_or_create", "select_for_update", "in_bulk", "raw", "check", "fields", "models"),
     }
 )
+# The list route's own query parameters: a field so named could not be filtered on.
+LIST_PARAMETERS = frozenset({"limit", "offset", "sort"})
 # Longer names make generated lines that no longer fit the projects' 100 columns.
 MAX_ENTITY_NAME = 40
 DEFAULT_FIELDS = "name:str"
@@ -280,6 +283,14 @@ def _parse_name(name: str, seen: Collection[str]) -> None:
     if name in RESERVED_FIELDS:
         reserved = ", ".join(sorted(RESERVED_FIELDS))
         raise UsageError(f"Field {name!r} is reserved ({reserved} are added for you).")
+    if name in LIST_PARAMETERS:
+        raise UsageError(
+            f"Field {name!r} is a query parameter of the entity's list (limit, offset, sort); "
+            "choose another name."
+        )
+    if "__" in name:
+        # Tortoise reads "a__b" in a filter as field a with lookup b.
+        raise UsageError(f"Invalid field name {name!r}: '__' separates a field from a lookup.")
     if name in SHADOWING_FIELDS or name.startswith("model_"):
         raise UsageError(
             f"Field {name!r} would shadow a name the generated models and contracts use; "

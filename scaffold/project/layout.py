@@ -22,6 +22,7 @@ __all__ = [
     "RouteRegistry",
     "module_name",
     "module_path",
+    "project_modules",
     "route_registry",
 ]
 
@@ -57,6 +58,13 @@ _CONNECTION = {
     Design.DDD: "src/app/infrastructure/database/connection",
     Design.MVC: "src/app/models/database",
 }
+# What a list request asks of a repository (no framework, no ORM): the domain's in DDD.
+_LISTING = {Design.DDD: "src/app/domain/listing", Design.MVC: "src/app/models/listing"}
+# How the ORM runs such a request: beside the connection.
+_QUERIES = {
+    Design.DDD: "src/app/infrastructure/database/queries",
+    Design.MVC: "src/app/models/queries",
+}
 
 
 def _template_paths(design: Design) -> MappingProxyType[str, str]:
@@ -66,6 +74,8 @@ def _template_paths(design: Design) -> MappingProxyType[str, str]:
             "routes": add[_ROUTES_KEY[design]],
             "connection": _CONNECTION[design],
             "tables": add["database_table_path"].removesuffix(".py"),
+            "listing": _LISTING[design],
+            "queries": _QUERIES[design],
         }
     )
 
@@ -104,6 +114,24 @@ def module_name(relative: PurePosixPath | str) -> str:
 def module_path(project: Path, target: Path) -> str:
     """The dotted import name of ``target`` (a package folder or a ``.py`` file) in ``project``."""
     return module_name(PurePosixPath(target.relative_to(project).as_posix()))
+
+
+def project_modules(design: Design, project: Path, add_paths: Mapping[str, Path]) -> dict[str, str]:
+    """The dotted names of the modules ``TEMPLATE_PATHS`` places, in a project whose add paths
+    are ``add_paths``: a module create put at or inside an add path moved with it (the domain's
+    ``listing`` with ``domain_path``, ``responses`` with ``presentation_path``)."""
+    defaults = DEFAULT_ADD_PATHS[design]
+    modules: dict[str, str] = {}
+    for key, placed in TEMPLATE_PATHS[design].items():
+        where = PurePosixPath(placed)
+        for add_key, default in defaults.items():
+            folder = PurePosixPath(default.removesuffix(".py"))
+            if where.is_relative_to(folder):
+                moved = PurePosixPath(add_paths[add_key].relative_to(project).as_posix())
+                where = moved.with_suffix("") / where.relative_to(folder)
+                break
+        modules[key] = module_name(where)
+    return modules
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ import urllib.error
 import urllib.request
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from scaffold.generation.entity import INVALID_SAMPLES, SAMPLES, UPDATED_SAMPLES
-from scaffold.generation.field_types import field_default
+from scaffold.generation.field_types import FIELD_TYPES, field_default
 from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.reporter import Reporter
 
@@ -75,9 +76,7 @@ class EntityApi:
             if not self.same(value, created.get(key)):
                 self.reporter.error(f"create echoed {key}={created.get(key)!r}, sent {value!r}")
         item = f"/{created['id']}"
-        listed = self.expect("list", 200, "GET", "?limit=5&offset=0")["result"]
-        if created["id"] not in [entry["id"] for entry in listed]:
-            self.reporter.error(f"list does not contain the created item: {listed}")
+        self.exercise_list(created)
         self.expect("get", 200, "GET", item)
         self.expect("patch", 200, "PATCH", item, body=changed)
         got = self.expect("get after patch", 200, "GET", item)["result"]
@@ -117,6 +116,34 @@ class EntityApi:
                 self.reporter.error(
                     f"the kept item's {key} changed: {got.get(key)!r}, was {value!r}"
                 )
+
+    def exercise_list(self, created: dict[str, Any]) -> None:
+        """The list's envelope and meta, a filter on the id and on a field, a sort, a refusal."""
+        listed = self.expect("list", 200, "GET", "?limit=5&offset=0")
+        meta = listed.get("meta") or {}
+        if set(listed) != {"result", "meta"} or (meta.get("limit"), meta.get("offset")) != (5, 0):
+            self.reporter.error(f"list: not the envelope with its meta: {listed}")
+        if not isinstance(meta.get("total"), int) or meta["total"] < len(listed["result"]):
+            self.reporter.error(f"list: meta.total is not the number of rows: {meta}")
+        if created["id"] not in [entry["id"] for entry in listed["result"]]:
+            self.reporter.error(f"list does not contain the created item: {listed}")
+        by_id = self.expect("list by id", 200, "GET", f"?id={created['id']}")
+        if by_id.get("result") != [created] or by_id.get("meta", {}).get("total") != 1:
+            self.reporter.error(f"list by id is not the created item alone: {by_id}")
+        filterable = [f for f in self.fields if FIELD_TYPES[f.type].filter_parser]
+        if filterable:
+            name, value = filterable[0].name, created[filterable[0].name]
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            rows = self.expect("list by a field", 200, "GET", f"?{name}={quote(text)}&limit=100")
+            if created["id"] not in [row["id"] for row in rows["result"]] or any(
+                row[name] != value for row in rows["result"]
+            ):
+                self.reporter.error(f"list by {name}={text!r} is not the rows equal to it: {rows}")
+        newest = self.expect("list newest first", 200, "GET", "?sort=-id&limit=1")["result"]
+        if [row["id"] for row in newest] != [created["id"]]:
+            self.reporter.error(f"list sorted by -id does not start with the newest: {newest}")
+        self.expect("list by an unknown field", 422, "GET", "?no_such_field=1")
+        self.expect("list sorted by an unknown field", 422, "GET", "?sort=no_such_field")
 
     def exercise_defaults(self, sample: dict[str, Any]) -> None:
         """A create with only the required fields: the others answer their default or null."""
