@@ -591,6 +591,41 @@ def test_a_missing_registry_file_is_refused_naming_the_setting(new_project: Proj
     assert tree_state(project) == before
 
 
+@pytest.mark.parametrize(
+    ("stack_id", "removed"),
+    [
+        ("ddd-sqlalchemy-uv", "src/app/domain/listing.py"),
+        ("ddd-tortoise-uv", "src/app/infrastructure/database/queries.py"),
+        ("mvc-sqlalchemy-uv", "src/app/views/list_query.py"),
+        ("mvc-tortoise-uv", "src/app/models/queries.py"),
+    ],
+)
+def test_a_project_made_before_the_list_modules_is_refused(
+    new_project: ProjectFactory, stack_id: str, removed: str
+) -> None:
+    """An older service lacks what an entity's list imports: refused, nothing written."""
+    project = new_project(stack_id)
+    git(project, "rm", "-q", removed)
+    git(project, "commit", "-q", "-m", "as an older robyn-config made it")
+    before = tree_state(project)
+    with pytest.raises(UsageError) as caught:
+        add_entity(project=project, entity="product")
+    assert f"it lacks {removed};" in caught.value.message
+    assert "\n" not in caught.value.message
+    assert tree_state(project) == before
+
+
+def test_a_responses_module_without_the_list_envelope_is_refused(
+    new_project: ProjectFactory,
+) -> None:
+    project = new_project("mvc-tortoise-uv")
+    responses = project / "src/app/views/responses.py"
+    responses.write_text(responses.read_text().replace("def listed(", "def page("))
+    git(project, "commit", "-q", "-am", "an older responses module")
+    with pytest.raises(UsageError, match="lacks src/app/views/responses.py"):
+        add_entity(project=project, entity="product")
+
+
 @pytest.mark.parametrize("stack_id", ["ddd-sqlalchemy-uv", "mvc-sqlalchemy-uv"])
 def test_a_registry_without_register_routes_is_refused(
     new_project: ProjectFactory, stack_id: str

@@ -11,6 +11,7 @@ from scaffold.generation.entity import render_entity
 from scaffold.operations.entity_sources import (
     edited_sources,
     entity_edits,
+    refuse_without_list_support,
     relative,
     tidy_sources,
     unified_diff,
@@ -107,6 +108,7 @@ def add_entity(
     """
     report = reporter or SilentReporter()
     config = load_project(project)
+    refuse_without_list_support(config)
     # An entity added before is on disk too: say it exists rather than that it shadows itself.
     name = parse_entity_name(entity, taken=_taken_names(config) - set(config.entities))
     parsed_fields = parse_fields(fields)

@@ -24,6 +24,7 @@ from scaffold.generation.entity import EntityFiles, render_entity
 # shows and lays out its changes exactly as add and remove do.
 from scaffold.operations.entity_sources import (
     edited_sources,
+    refuse_without_list_support,
     relative,
     tidy_sources,
     unified_diff,
@@ -277,6 +278,7 @@ def add_fields(
     """
     report = reporter or SilentReporter()
     config = load_project(project)
+    refuse_without_list_support(config)
     name, existing = _existing_entity(config, entity)
     added = _new_fields(existing, name, fields)
     if not dry_run:

@@ -11,11 +11,17 @@ from __future__ import annotations
 import difflib
 from pathlib import Path, PurePosixPath
 
+from scaffold.errors import UsageError
 from scaffold.generation.entity import EntityFiles
 from scaffold.matrix import Design
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName
-from scaffold.project.layout import REGISTRY_FUNCTION, module_path, route_registry
+from scaffold.project.layout import (
+    REGISTRY_FUNCTION,
+    module_path,
+    project_modules,
+    route_registry,
+)
 from scaffold.sources import tidy as lint
 from scaffold.sources.edits import (
     EnsureAllEntry,
@@ -32,6 +38,7 @@ __all__ = [
     "edited_sources",
     "entity_edits",
     "inverse_edits",
+    "refuse_without_list_support",
     "relative",
     "tidy_sources",
     "unified_diff",
@@ -43,6 +50,36 @@ Sources = dict[Path, tuple[str, str]]
 
 def relative(config: ProjectConfig, path: Path) -> PurePosixPath:
     return PurePosixPath(path.relative_to(config.root).as_posix())
+
+
+def _module_file(config: ProjectConfig, dotted: str) -> Path:
+    return config.root / "src" / (dotted.replace(".", "/") + ".py")
+
+
+def refuse_without_list_support(config: ProjectConfig) -> None:
+    """Refuse a project made before the modules an entity's list imports (filters, sort, total).
+
+    Its entity code would import modules the project lacks, and fail only when it starts.
+    """
+    modules = project_modules(config.stack.design, config.root, config.add_paths)
+    routes = route_registry(config.stack.design, config.add_paths).folder
+    needed = {
+        _module_file(config, modules["listing"]): None,
+        _module_file(config, modules["queries"]): None,
+        routes / "list_query.py": None,
+        routes / "responses.py": "def listed(",
+    }
+    missing = [
+        str(relative(config, path))
+        for path, marker in needed.items()
+        if not path.is_file() or (marker and marker not in path.read_text(encoding="utf-8"))
+    ]
+    if missing:
+        raise UsageError(
+            f"{config.root} predates the entity lists with filters, sort and total: it lacks "
+            f"{', '.join(missing)}; copy them from a service this robyn-config creates with "
+            "the same design and ORM."
+        )
 
 
 def _registry_edits(config: ProjectConfig, entity: EntityName) -> dict[Path, list[SourceEdit]]:
