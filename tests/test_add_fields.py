@@ -360,3 +360,10 @@ def test_ctrl_c_while_writing_restores_the_tree(
         with pytest.raises(Interrupted, match="Rolled back"):
             add_fields(project=project, entity="product", fields=NEW)
     assert tree_state(project) == before
+
+
+def test_a_service_made_before_the_list_modules_is_refused(new_project: ProjectFactory) -> None:
+    project = with_product(new_project, "ddd-tortoise-uv")
+    git(project, "rm", "-q", "src/app/presentation/list_query.py")
+    git(project, "commit", "-q", "-m", "as an older robyn-config made it")
+    refused(project, "it lacks src/app/presentation/list_query.py;", entity="product", fields=NEW)
