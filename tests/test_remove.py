@@ -117,6 +117,30 @@ def test_remove_gives_back_the_tree_before_add_with_another_entity_present(
     assert {path for path in result.deleted if not path.exists()} == set(result.deleted)
 
 
+UNIQUE_ORDER = "number:str:unique total:decimal"
+
+
+@pytest.mark.parametrize("cell", ["mvc-sqlalchemy-uv", "mvc-tortoise-uv"])
+def test_a_class_two_entities_share_stays_for_the_one_left(
+    new_project: ProjectFactory, tmp_path: Path, cell: str
+) -> None:
+    """MVC's ConflictError comes with the first unique entity and stays while one needs it."""
+    project = prepared(new_project, cell)
+    add(project)
+    before = files(project)
+    add(project, "order", UNIQUE_ORDER)
+    remove_entity(project=project, entity="order")
+    assert files(project) == before
+    commit(project, "remove order")
+    alone = new_project(cell, destination=tmp_path / "alone")
+    operator_edits(alone)
+    commit(alone, "the operator's edits")
+    add(alone, "order", UNIQUE_ORDER)
+    add(project, "order", UNIQUE_ORDER)
+    remove_entity(project=project, entity="product")
+    assert files(project) == files(alone)
+
+
 @pytest.mark.parametrize("cell", ["ddd-tortoise-uv", "mvc-sqlalchemy-uv"])
 def test_remove_of_the_first_of_two_entities_leaves_the_second_as_if_alone(
     new_project: ProjectFactory, tmp_path: Path, cell: str

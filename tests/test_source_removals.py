@@ -174,6 +174,44 @@ def test_unmerge_snippet_keeps_imports_another_class_uses() -> None:
     assert_edit(merged, [UnmergeSnippet(SNIPPET)], before)
 
 
+SHARED_SNIPPET = dedent(
+    """
+    class ConflictError(Exception):
+        pass
+
+
+    class CouponRepository:
+        def fail(self) -> None:
+            raise ConflictError
+    """
+)
+
+
+def test_unmerge_snippet_keeps_a_shared_class_another_class_uses() -> None:
+    """Two entities' snippets define ConflictError; removing one keeps it for the other."""
+    before = dedent(
+        """
+        class ConflictError(Exception):
+            pass
+
+
+        class ProductRepository:
+            def fail(self) -> None:
+                raise ConflictError
+        """
+    )
+    merged = apply_edits(before, [MergeSnippet(SHARED_SNIPPET)], FILENAME)
+    assert merged.count("class ConflictError") == 1
+    assert "class CouponRepository" in merged
+    assert_edit(merged, [UnmergeSnippet(SHARED_SNIPPET)], before)
+
+
+def test_unmerge_snippet_takes_a_shared_class_nothing_else_uses() -> None:
+    before = "class Base:\n    pass\n"
+    merged = apply_edits(before, [MergeSnippet(SHARED_SNIPPET)], FILENAME)
+    assert_edit(merged, [UnmergeSnippet(SHARED_SNIPPET)], before)
+
+
 # --- each removal undoes its add edit, byte for byte ----------------------------------------
 
 REGISTRY = '''

@@ -616,15 +616,22 @@ class RemoveClass(SourceEdit):
 
 @dataclass(frozen=True)
 class UnmergeSnippet(SourceEdit):
-    """Take a merged snippet back out: its classes, then its imports nothing else uses."""
+    """Take a merged snippet back out: its classes, then its imports nothing else uses.
+
+    A class the rest of the module still uses stays, as its imports do: a snippet's shared
+    class (MVC's ``ConflictError``) that another entity's merge found there already.
+    """
 
     source: str
 
     def apply(self, module: cst.Module, filename: str) -> cst.Module:
         merged = MergeSnippet(self.source).edits()
-        for edit in merged:
+        # Last first: a later class of the snippet may be what uses an earlier one.
+        for edit in reversed(merged):
             if isinstance(edit, AppendClass):
-                module = edit.inverse().apply(module, filename)
+                without = edit.inverse().apply(module, filename)
+                if edit.name not in _used_names(without):
+                    module = without
         for edit in merged:
             if isinstance(edit, EnsureImport):
                 module = RemoveImport(edit.module, edit.name, unless_used=True).apply(

@@ -7,8 +7,6 @@ start script (on an empty database) all use it.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +14,13 @@ from scaffold.matrix import Orm, Stack
 from tests.support.entity_api import EntityApi
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.reporter import Reporter
-from tests.support.workflow import ENTITY_TABLES, MATRIX_ENTITIES, CellWorkflow
+from tests.support.workflow import (
+    ENTITY_TABLES,
+    MATRIX_ENTITIES,
+    RETIRED_TABLE,
+    CellWorkflow,
+    sqlite_tables,
+)
 
 if TYPE_CHECKING:
     import nox
@@ -50,11 +54,13 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
         workflow.run()
         migrated = {*ENTITY_TABLES, MIGRATION_TABLES[stack.orm]}
         expect_tables(session, postgres, database, migrated)
+        if RETIRED_TABLE in postgres.tables(database):
+            session.error(f"PostgreSQL {database} still has {RETIRED_TABLE} after its removal")
         # The generated tests' server created its tables in TEST_DATABASE_URL.
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
         expect_portable_migrations(session, project, stack)
         # The other way round: a revision generated against PostgreSQL applies on SQLite.
-        workflow.commit("Migrate the new fields")
+        workflow.commit("Before the tags")
         workflow.add("tag", "label:str")
         on_postgres = {"DATABASE_URL": postgres.url(database)}
         workflow.make("makemigration", "MIGRATION_MESSAGE=tags", env=on_postgres)
@@ -103,9 +109,7 @@ def expect_tables(
 
 def expect_sqlite_tables(reporter: Reporter, path: Path, expected: set[str]) -> None:
     """The project's SQLite database (``SQLITE_URL``) has (at least) the ``expected`` tables."""
-    with contextlib.closing(sqlite3.connect(path)) as connection:
-        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        tables = {str(name) for (name,) in rows}
+    tables = sqlite_tables(path)
     if not expected <= tables:
         reporter.error(f"SQLite {path.name} lacks {sorted(expected - tables)}: {tables}")
     reporter.log(f"SQLite {path.name} has {sorted(tables)}")

@@ -7,7 +7,9 @@ generated tests. The ``matrix`` nox sessions run it as is; ``postgres_cell`` bui
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +29,14 @@ from tests.support.project_env import path_without, project_tools_env
 if TYPE_CHECKING:
     import nox
 
-__all__ = ["ENTITY_TABLES", "MATRIX_ENTITIES", "SQLITE_URL", "CellWorkflow"]
+__all__ = [
+    "ENTITY_TABLES",
+    "MATRIX_ENTITIES",
+    "RETIRED_TABLE",
+    "SQLITE_URL",
+    "CellWorkflow",
+    "sqlite_tables",
+]
 
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
@@ -38,10 +47,20 @@ MATRIX_ENTITIES = (
 )
 # What the matrix then adds to the first entity while its table holds a row (add-fields).
 GROWN_FIELDS = "phone:str? reorder_level:int=5"
+# An entity the matrix adds, migrates and removes again (the migration then drops its table).
+RETIRED_ENTITY = ("coupon", "code:str:unique")
+RETIRED_TABLE = "coupons"
 # The tables of MATRIX_ENTITIES.
 ENTITY_TABLES = ("products", "order_items")
 # The generated project's default database: the one `make makemigration` diffs against.
 SQLITE_URL = "sqlite:///./app.db"
+
+
+def sqlite_tables(path: Path) -> set[str]:
+    """The tables of the SQLite database at ``path``."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {str(name) for (name,) in rows}
 
 
 class CellWorkflow:
@@ -127,6 +146,7 @@ class CellWorkflow:
         self.migrate()
         self.serve(self.exercise_entities)
         self.grow_first_entity()
+        self.retire_an_entity()
         tests_env = {"TEST_DATABASE_URL": self.test_database_url} if self.test_database_url else {}
         self.make("tests", env=tests_env)
 
@@ -171,6 +191,25 @@ class CellWorkflow:
             api.exercise()
 
         self.serve(check_grown)
+
+    def retire_an_entity(self) -> None:
+        """add, migrate, then remove an entity and migrate its drop; the others still serve."""
+        self.commit("Migrate the new fields")
+        entity, fields = RETIRED_ENTITY
+        self.add(entity, fields)
+        self.make("makemigration", f"MIGRATION_MESSAGE=add_{entity}")
+        self.migrate()
+        self.commit(f"Migrate {entity}")
+        self.session.run("robyn-config", "remove", entity, str(self.project))
+        self.commit(f"Remove {entity}")
+        self.make("makemigration", f"MIGRATION_MESSAGE=remove_{entity}")
+        self.migrate()
+        self.commit(f"Migrate the removal of {entity}")
+        tables = sqlite_tables(self.project / "app.db")
+        if RETIRED_TABLE in tables or not set(ENTITY_TABLES) <= tables:
+            self.session.error(f"after removing {entity}, app.db holds {sorted(tables)}")
+        if self.checks:
+            self.make("check")
 
     def exercise_entities(self, base_url: str) -> None:
         """The entity API of every entity in ``MATRIX_ENTITIES`` on the server at ``base_url``."""
