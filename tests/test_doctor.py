@@ -155,6 +155,45 @@ def test_an_unregistered_route_module(
     ]
 
 
+def test_the_files_of_each_entity_are_compared_with_add_s_record(
+    new_project: ProjectFactory,
+) -> None:
+    from scaffold.operations.add import add_entity
+
+    project = installed(new_project("mvc-tortoise-uv"))
+    add_entity(project=project, entity="order-item")
+    add_entity(project=project, entity="product", allow_dirty=True)
+    assert "ok  files of entity order_item" in lines(run_doctor(project=project, runner=ToolFake()))
+    view = project / "src/app/views/product.py"
+    view.write_text(view.read_text() + "\n# The operator's note.\n")
+    found = lines(run_doctor(project=project, runner=ToolFake()))
+    assert "ok  files of entity order_item" in found
+    assert (
+        "ok  files of entity product: changed since add: src/app/views/product.py "
+        "(remove keeps them unless --force)"
+    ) in found
+    (project / "tests/test_order_item_api.py").unlink()
+    assert (
+        "problem  files of entity order_item: tests/test_order_item_api.py missing since add "
+        "created them — restore them from git, or 'robyn-config remove order_item'"
+    ) in problems(run_doctor(project=project, runner=ToolFake()))
+    (project / ".robyn-config/product.toml").unlink()
+    assert (
+        "ok  files of entity product: added before add recorded its files; none compared"
+    ) in lines(run_doctor(project=project, runner=ToolFake()))
+
+
+def test_an_unreadable_record_is_a_problem(new_project: ProjectFactory) -> None:
+    from scaffold.operations.add import add_entity
+
+    project = installed(new_project("ddd-sqlalchemy-uv"))
+    add_entity(project=project, entity="product")
+    (project / ".robyn-config/product.toml").write_text("files = [\n")
+    [found] = problems(run_doctor(project=project, runner=ToolFake()))
+    assert found.startswith("problem  files of entity product: .robyn-config/product.toml is not")
+    assert found.endswith("— restore the record from git")
+
+
 def test_a_registered_module_that_is_missing(new_project: ProjectFactory) -> None:
     project = installed(new_project("ddd-sqlalchemy-uv"))
     registry = project / "src/app/presentation/__init__.py"

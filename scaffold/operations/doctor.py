@@ -23,6 +23,7 @@ from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, parse_choice
 from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
+from scaffold.project.entity_files import file_digest, read_record
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
 from scaffold.reporting import Reporter, SilentReporter, shown
 from scaffold.tools import package_managers, processes
@@ -41,6 +42,7 @@ class Check:
     name: str
     problem: str | None = None
     fix: str | None = None
+    note: str | None = None  # what an ok check found worth knowing
 
     @property
     def ok(self) -> bool:
@@ -48,7 +50,7 @@ class Check:
 
     def line(self) -> str:
         if self.problem is None:
-            return f"ok  {self.name}"
+            return f"ok  {self.name}" + (f": {self.note}" if self.note else "")
         return f"problem  {self.name}: {self.problem} — {self.fix}"
 
 
@@ -400,6 +402,37 @@ def _migrations_check(config: ProjectConfig, runner: Runner, report: Reporter) -
         return _aerich_up_to_date(config, runner, Path(scratch))
 
 
+def _entity_file_check(config: ProjectConfig, module: str) -> Check:
+    """The files add created for ``module``: changed since (worth knowing), or gone (broken)."""
+    name = f"files of entity {module}"
+    try:
+        record = read_record(config.root, module)
+    except UsageError as error:
+        return Check(name, error.message.rstrip("."), "restore the record from git")
+    if record is None:
+        return Check(name, note="added before add recorded its files; none compared")
+    changed: list[str] = []
+    missing: list[str] = []
+    for path, digest in sorted(record.items()):
+        shown_path = path.relative_to(config.root).as_posix()
+        if not path.is_file():
+            missing.append(shown_path)
+        elif file_digest(path.read_bytes()) != digest:
+            changed.append(shown_path)
+    if missing:
+        return Check(
+            name,
+            f"{', '.join(missing)} missing since add created them",
+            f"restore them from git, or 'robyn-config remove {module}'",
+        )
+    if changed:
+        return Check(
+            name,
+            note=f"changed since add: {', '.join(changed)} (remove keeps them unless --force)",
+        )
+    return Check(name)
+
+
 def _checks(root: Path, runner: Runner, report: Reporter) -> Iterator[Check]:
     section = _raw_section(root)
     config_check = _config_check(section)
@@ -415,6 +448,8 @@ def _checks(root: Path, runner: Runner, report: Reporter) -> Iterator[Check]:
     yield _lock_check(config, runner)
     yield _migration_tool_check(config)
     yield from _route_checks(config)
+    for module in sorted(config.entities):
+        yield _entity_file_check(config, module)
     try:
         yield _migrations_check(config, runner, report)
     except ScaffoldError as error:  # pragma: no cover - defensive: one line, not a traceback
