@@ -7,6 +7,7 @@ one place, `scaffold.cli.edge`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,24 @@ def _positional(value: str | None, what: str) -> str | None:
     if value and value.startswith("-"):
         raise UsageError(f"Unknown option {value!r} (or {what} starting with '-').")
     return value or None
+
+
+def _entity_command(
+    entity: str, project: str | None, dry_run: bool
+) -> tuple[str, Path, ConsoleReporter]:
+    """The entity and project an entity command was given, and its reporter."""
+    name = _positional(entity, "an ENTITY") or ""
+    directory = Path(_positional(project, "a PROJECT") or ".")
+    reporter = ConsoleReporter()
+    if dry_run:
+        reporter.note("Dry run: nothing will be written.")
+    return name, directory, reporter
+
+
+def _show_dry_run(reporter: ConsoleReporter, diffs: Mapping[Path, str], project: Path) -> None:
+    for diff in diffs.values():
+        reporter.note(diff.rstrip("\n"))
+    reporter.note(f"Dry run: {project} was not changed.")
 
 
 def _choices(enum: type[Any]) -> str:
@@ -123,7 +142,7 @@ def _report_create(reporter: ConsoleReporter, result: CreateResult) -> None:
     help={
         "entity": "Entity name: order-item, order_item or OrderItem.",
         "project": "The service's directory (default: the current directory).",
-        "fields": "Fields as 'name:type[?] ...'; types: "
+        "fields": "Fields as 'name:type[?][:unique][:index][=default] ...'; types: "
         + " ".join(member.value for member in FieldType)
         + "; '?' makes a field optional (default: 'name:str').",
         "allow-dirty": "Run even though the git work tree has uncommitted changes.",
@@ -140,15 +159,11 @@ def add(
     dry_run: bool = False,
 ) -> None:
     """Add an entity (table, repository, use cases, routes, tests) to an existing service."""
-    entity = _positional(entity, "an ENTITY") or ""
-    directory = _positional(project, "a PROJECT") or "."
-    reporter = ConsoleReporter()
-    if dry_run:
-        reporter.note("Dry run: nothing will be written.")
+    entity, directory, reporter = _entity_command(entity, project, dry_run)
     from scaffold.operations.add import add_entity
 
     result = add_entity(
-        project=Path(directory),
+        project=directory,
         entity=entity,
         fields=fields,
         allow_dirty=allow_dirty,
@@ -156,9 +171,7 @@ def add(
         reporter=reporter,
     )
     if result.dry_run:
-        for diff in result.diffs.values():
-            reporter.note(diff.rstrip("\n"))
-        reporter.note(f"Dry run: {result.project} was not changed.")
+        _show_dry_run(reporter, result.diffs, result.project)
         return
     reporter.note(
         f"Added {result.entity.class_name} at {result.entity.route}; the changes are left "
@@ -189,15 +202,11 @@ def add_fields(
     dry_run: bool = False,
 ) -> None:
     """Add fields to an existing entity (table, contracts, its tests); then makemigration."""
-    entity = _positional(entity, "an ENTITY") or ""
-    directory = _positional(project, "a PROJECT") or "."
-    reporter = ConsoleReporter()
-    if dry_run:
-        reporter.note("Dry run: nothing will be written.")
+    entity, directory, reporter = _entity_command(entity, project, dry_run)
     from scaffold.operations.add_fields import add_fields as add_entity_fields
 
     result = add_entity_fields(
-        project=Path(directory),
+        project=directory,
         entity=entity,
         fields=fields,
         allow_dirty=allow_dirty,
@@ -206,11 +215,9 @@ def add_fields(
     )
     merged = ", ".join(str(path.relative_to(result.project)) for path in result.merged)
     if result.dry_run:
-        for diff in result.diffs.values():
-            reporter.note(diff.rstrip("\n"))
         if merged:
             reporter.note(f"The new fields would be merged into your changes of {merged}.")
-        reporter.note(f"Dry run: {result.project} was not changed.")
+        _show_dry_run(reporter, result.diffs, result.project)
         return
     if merged:
         reporter.note(f"The new fields were merged into your changes of {merged}.")
@@ -243,15 +250,11 @@ def remove(
     dry_run: bool = False,
 ) -> None:
     """Remove an entity that add created: its files, its wiring and its entry; add's inverse."""
-    entity = _positional(entity, "an ENTITY") or ""
-    directory = _positional(project, "a PROJECT") or "."
-    reporter = ConsoleReporter()
-    if dry_run:
-        reporter.note("Dry run: nothing will be written.")
+    entity, directory, reporter = _entity_command(entity, project, dry_run)
     from scaffold.operations.remove import remove_entity
 
     result = remove_entity(
-        project=Path(directory),
+        project=directory,
         entity=entity,
         force=force,
         allow_dirty=allow_dirty,
@@ -267,9 +270,7 @@ def remove(
         names = ", ".join(path.relative_to(root).as_posix() for path in result.missing)
         reporter.note(f"Already gone, so not deleted: {names}.")
     if result.dry_run:
-        for diff in result.diffs.values():
-            reporter.note(diff.rstrip("\n"))
-        reporter.note(f"Dry run: {root} was not changed.")
+        _show_dry_run(reporter, result.diffs, root)
         return
     reporter.note(
         f"Removed {result.entity.class_name} ({result.entity.route}); the changes are left "
