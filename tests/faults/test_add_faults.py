@@ -12,18 +12,25 @@ in a clean git tree; one also in a dirty tree with ``--allow-dirty``, one outsid
 
 from __future__ import annotations
 
-import random
 import signal
-import string
-import subprocess
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from scaffold.safety.journal import EntryKind, Journal, journal_path
 from tests.conftest import ProjectFactory
+from tests.faults.entity_cases import (
+    AS_NOBODY,
+    JOURNAL,
+    SETTINGS,
+    EntityProject,
+    design_of,
+    incompressible_comment,
+    operator_work,
+    point_cases,
+    setting_id,
+)
 from tests.faults.kit import (
     Cli,
     as_nobody,
@@ -35,18 +42,9 @@ from tests.faults.kit import (
     snapshot,
     stderr_lines,
 )
-from tests.helpers import assert_exit, git
+from tests.helpers import assert_exit
 
 FIELDS = "name:str price:decimal"
-CELLS = ["ddd-sqlalchemy-uv", "ddd-tortoise-uv", "mvc-sqlalchemy-uv", "mvc-tortoise-uv"]
-# Every cell in a clean work tree; one over the operator's uncommitted work, one outside git.
-SETTINGS = [
-    *((cell, "clean") for cell in CELLS),
-    ("ddd-tortoise-uv", "dirty"),
-    ("mvc-sqlalchemy-uv", "no-git"),
-]
-# The read-only cases need a second user: one cell per design is enough to prove the modes.
-AS_NOBODY = [("ddd-sqlalchemy-uv", "clean"), ("mvc-tortoise-uv", "clean")]
 
 # What add writes, by design (checked against its own dry run below).
 MODIFIED = {
@@ -92,64 +90,24 @@ FOLDERS = {
     ],
     "mvc": ["src/app/views", "tests"],
 }
-JOURNAL = "journal"
-
-
-def _design(cell: str) -> str:
-    return cell.split("-")[0]
 
 
 def _points(cell: str) -> list[str]:
     """Every write point of add in ``cell``: the journal, each edited file, each folder."""
-    design = _design(cell)
+    design = design_of(cell)
     return [JOURNAL, *MODIFIED[design].values(), *(f"{folder}/" for folder in FOLDERS[design])]
 
 
-def _cases(settings: list[tuple[str, str]]) -> list[object]:
-    return [
-        pytest.param((cell, setting), point, id=f"{cell}-{setting}-{point}")
-        for cell, setting in settings
-        for point in _points(cell)
-    ]
+# Each setting with each write point of its cell; the read-only ones as nobody.
+POINTS = point_cases(SETTINGS, _points)
+NOBODY_POINTS = point_cases(AS_NOBODY, _points)
 
 
-def _setting_id(value: object) -> str:
-    return "-".join(value) if isinstance(value, tuple) else str(value)
-
-
-@dataclass
-class Project:
+class Project(EntityProject):
     """A generated project add works on, and how the operator left it."""
 
-    root: Path
-    cell: str
-    setting: str
-    cli: Cli
-
-    @property
-    def design(self) -> str:
-        return _design(self.cell)
-
-    @property
-    def in_git(self) -> bool:
-        return self.setting != "no-git"
-
-    def args(self) -> list[str]:
-        dirty = ["--allow-dirty"] if self.setting == "dirty" else []
-        return ["add", "product", str(self.root), "--fields", FIELDS, *dirty]
-
-    def add(
-        self, cli: Cli | None = None, *, limit: int | None = None, crash_at: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        runner = cli or self.cli
-        return runner.run(*self.args(), cwd=self.root, limit=limit, crash_at=crash_at)
-
-    def target(self, point: str) -> Path:
-        """The path to fault for ``point``: the journal's folder, a file or a folder."""
-        if point == JOURNAL:
-            # Inside git the journal goes to .git/robyn-config/; outside, into the project.
-            return self.root / ".git" if self.in_git else self.root
-        return self.root / point.rstrip("/")
+    def command(self) -> list[str]:
+        return ["add", "product", str(self.root), "--fields", FIELDS]
 
     def failure(self, point: str, reason: str) -> list[str]:
         """What the message must say when the write at ``point`` fails for ``reason``."""
@@ -167,27 +125,6 @@ class Project:
         [first] = firsts
         return [f"{first} failed: {reason}"]
 
-    def commit_or_leave(self, message: str) -> None:
-        """Commit the change just made, where a clean tree is the setting."""
-        if self.setting == "clean":
-            git(self.root, "add", "-A")
-            git(self.root, "commit", "-q", "-m", message)
-
-
-def operator_work(root: Path, design: str) -> None:
-    """Uncommitted work that every failure must keep: staged, unstaged, untracked, ignored."""
-    readme = root / "README.md"
-    readme.write_text(readme.read_text() + "\nStaged by the operator.\n")
-    (root / "docs").mkdir()
-    (root / "docs" / "plan.md").write_text("a new file, staged\n")
-    git(root, "add", "README.md", "docs/plan.md")
-    # Unstaged, in a file add edits too: its rollback must give back this version.
-    table = root / MODIFIED[design]["table"]
-    table.write_text(table.read_text() + "\n\n# The operator's unstaged note.\n")
-    (root / "scratch").mkdir()
-    (root / "scratch" / "todo.txt").write_text("untracked\n")
-    (root / ".env").write_text("DATABASE_URL=sqlite:///./mine.db\n")  # ignored
-
 
 @pytest.fixture
 def project(
@@ -197,7 +134,7 @@ def project(
     cell, setting = request.param
     root = new_project(cell, git=setting != "no-git", destination=open_tmp / cell)
     if setting == "dirty":
-        operator_work(root, _design(cell))
+        operator_work(root, design_of(cell))
     return Project(root=root, cell=cell, setting=setting, cli=cli)
 
 
@@ -205,7 +142,7 @@ def relative(project: Project, path: str | Path) -> str:
     return Path(path).relative_to(project.root).as_posix()
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_the_write_points_are_all_of_add_s(project: Project) -> None:
     """The paths faulted below are exactly what add's dry run would create and modify."""
     dry = assert_exit(project.cli.run(*project.args(), "--dry-run", cwd=project.root))
@@ -218,24 +155,24 @@ def test_the_write_points_are_all_of_add_s(project: Project) -> None:
         assert any(path.startswith(f"{folder}/") for folder in FOLDERS[project.design]), path
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(SETTINGS), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), POINTS, indirect=["project"])
 def test_an_immutable_write_point(project: Project, point: str) -> None:
     """chattr +i on the write point: add fails there, names it and the OS's reason, and the
     whole tree is as it was."""
     before = snapshot(project.root)
     with immutable(project.target(point)):
-        completed = project.add()
+        completed = project.run()
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Operation not permitted"))
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(AS_NOBODY), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), NOBODY_POINTS, indirect=["project"])
 def test_a_read_only_write_point_as_another_user(project: Project, point: str) -> None:
     """chmod a-w on the write point, add run by a user the mode binds (nobody, when the
     tests run as root): the same failure, "Permission denied", the same tree."""
     before = snapshot(project.root)
     with as_nobody(project.root, project.cli) as nobody, read_only(project.target(point)):
-        completed = project.add(cli=nobody)
+        completed = project.run(cli=nobody)
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Permission denied"))
 
@@ -247,7 +184,7 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     measured, then undone by ``robyn-config recover``.
     """
     before = snapshot(project.root)
-    killed = project.add(crash_at="add:linted")
+    killed = project.run(crash_at="add:linted")
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = journal_path(project.root)
     sizes = {
@@ -261,15 +198,7 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     return size, sizes
 
 
-def incompressible_comment(size: int) -> str:
-    """Comment lines that zlib cannot shrink much (the journal stores compressed bytes)."""
-    chooser = random.Random(size)
-    alphabet = string.ascii_letters + string.digits + string.punctuation
-    lines = ["".join(chooser.choices(alphabet, k=76)) for _ in range(size // 80)]
-    return "".join(f"# {line}\n" for line in lines)
-
-
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_the_journal(project: Project) -> None:
     """RLIMIT_FSIZE below the journal but above every file add writes: the journal's write
     fails with "File too large", nothing else was written."""
@@ -282,12 +211,12 @@ def test_a_file_size_limit_hits_the_journal(project: Project) -> None:
     largest = max(sizes.values())
     assert journal > largest, f"the journal ({journal} B) is not add's largest write ({sizes})"
     before = snapshot(project.root)
-    completed = project.add(limit=(journal + largest) // 2)
+    completed = project.run(limit=(journal + largest) // 2)
     assert_unchanged(project.root, before)
     assert_failed(completed, "Writing the journal", "File too large")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     """RLIMIT_FSIZE above the journal, below a file add writes: that file's write fails with
     "File too large" and its path; the journal and every other write are undone."""
@@ -296,7 +225,7 @@ def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     assert larger, f"no file add writes is larger than its journal ({journal} B): {sizes}"
     limit = journal + (min(larger.values()) - journal) // 2
     before = snapshot(project.root)
-    completed = project.add(limit=limit)
+    completed = project.run(limit=limit)
     assert_unchanged(project.root, before)
     message = " ".join(stderr_lines(completed))
     named = any(f"{path} failed: File too large" in message for path in larger)
@@ -312,7 +241,7 @@ def _replace_by_directory(path: Path) -> None:
     (path / "mine.txt").write_text("the operator's folder\n")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 @pytest.mark.parametrize("planned", ["tests/test_product_api.py", "registry"])
 def test_a_planned_path_replaced_by_a_directory(project: Project, planned: str) -> None:
     """While add is paused after journaling, a new file's path (or a file it edits) becomes
@@ -328,7 +257,7 @@ def test_a_planned_path_replaced_by_a_directory(project: Project, planned: str) 
     assert f"except {path}" in message, message
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_restore_the_os_refuses_is_left_for_recover(project: Project) -> None:
     """Paused after its first new file, add's folder of it and the project root become
     immutable: the next write fails and so does the undo of that file; the message names it
@@ -355,13 +284,13 @@ def test_a_restore_the_os_refuses_is_left_for_recover(project: Project) -> None:
     assert_unchanged(project.root, before)
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_an_immutable_file_add_does_not_change_does_not_stop_it(project: Project) -> None:
     """The operator's immutable README.md (add never rewrites a file it does not change)."""
     readme = project.root / "README.md"
     content = readme.read_bytes()
     with immutable(readme):
-        completed = assert_exit(project.add())
+        completed = assert_exit(project.run())
     assert readme.read_bytes() == content
     design = project.design
     for path in sorted(CREATED[design]):

@@ -14,9 +14,7 @@ temporary sibling). Every cell runs in a clean git tree; one also in a dirty tre
 from __future__ import annotations
 
 import signal
-import subprocess
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,18 @@ import pytest
 from scaffold.operations.add import add_entity
 from scaffold.safety.journal import EntryKind, Journal, journal_path
 from tests.conftest import ProjectFactory
+from tests.faults.entity_cases import (
+    AS_NOBODY,
+    JOURNAL,
+    SETTINGS,
+    TABLES,
+    EntityProject,
+    design_of,
+    incompressible_comment,
+    operator_work,
+    point_cases,
+    setting_id,
+)
 from tests.faults.kit import (
     Cli,
     as_nobody,
@@ -35,21 +45,9 @@ from tests.faults.kit import (
     snapshot,
     stderr_lines,
 )
-from tests.faults.test_add_faults import incompressible_comment, operator_work
 from tests.helpers import assert_exit, git
 
 FIELDS = "phone:str? stock:int=0 sku:str:index=none"
-CELLS = ["ddd-sqlalchemy-uv", "ddd-tortoise-uv", "mvc-sqlalchemy-uv", "mvc-tortoise-uv"]
-SETTINGS = [
-    *((cell, "clean") for cell in CELLS),
-    ("ddd-tortoise-uv", "dirty"),
-    ("mvc-sqlalchemy-uv", "no-git"),
-]
-AS_NOBODY = [("ddd-sqlalchemy-uv", "clean"), ("mvc-tortoise-uv", "clean")]
-TABLE = {
-    "ddd": "src/app/infrastructure/database/tables.py",
-    "mvc": "src/app/models/models.py",
-}
 # What add-fields writes, by design (checked against its own dry run below); it creates nothing.
 MODIFIED = {
     "ddd": [
@@ -57,7 +55,7 @@ MODIFIED = {
         "pyproject.toml",
         "src/app/domain/product/entities.py",
         "src/app/infrastructure/database/repository/product.py",
-        TABLE["ddd"],
+        TABLES["ddd"],
         "src/app/presentation/product/contracts.py",
         "src/app/presentation/product/routes.py",
         "tests/test_product_api.py",
@@ -65,7 +63,7 @@ MODIFIED = {
     "mvc": [
         ".robyn-config/product.toml",
         "pyproject.toml",
-        TABLE["mvc"],
+        TABLES["mvc"],
         "src/app/views/product.py",
         "tests/test_product_api.py",
     ],
@@ -74,77 +72,34 @@ MODIFIED = {
 FOLDERS = {
     "ddd": {
         "tests/": "tests/test_product_api.py",
-        "src/app/infrastructure/database/": TABLE["ddd"],
+        "src/app/infrastructure/database/": TABLES["ddd"],
     },
-    "mvc": {"tests/": "tests/test_product_api.py", "src/app/models/": TABLE["mvc"]},
+    "mvc": {"tests/": "tests/test_product_api.py", "src/app/models/": TABLES["mvc"]},
 }
 CHECKPOINTS = ["add-fields:journal-written", "add-fields:file-modified", "add-fields:linted"]
-JOURNAL = "journal"
-
-
-def _design(cell: str) -> str:
-    return cell.split("-")[0]
 
 
 def _points(cell: str) -> list[str]:
-    design = _design(cell)
+    design = design_of(cell)
     return [JOURNAL, *MODIFIED[design], *FOLDERS[design]]
 
 
-def _cases(settings: list[tuple[str, str]]) -> list[object]:
-    return [
-        pytest.param((cell, setting), point, id=f"{cell}-{setting}-{point}")
-        for cell, setting in settings
-        for point in _points(cell)
-    ]
+# Each setting with each write point of its cell; the read-only ones as nobody.
+POINTS = point_cases(SETTINGS, _points)
+NOBODY_POINTS = point_cases(AS_NOBODY, _points)
 
 
-def _setting_id(value: object) -> str:
-    return "-".join(value) if isinstance(value, tuple) else str(value)
-
-
-@dataclass
-class Project:
+class Project(EntityProject):
     """A generated project holding ``product``, and how the operator left it."""
 
-    root: Path
-    cell: str
-    setting: str
-    cli: Cli
-
-    @property
-    def design(self) -> str:
-        return _design(self.cell)
-
-    @property
-    def in_git(self) -> bool:
-        return self.setting != "no-git"
-
-    def args(self) -> list[str]:
-        dirty = ["--allow-dirty"] if self.setting == "dirty" else []
-        return ["add-fields", "product", str(self.root), "--fields", FIELDS, *dirty]
-
-    def add_fields(
-        self, cli: Cli | None = None, *, limit: int | None = None, crash_at: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        runner = cli or self.cli
-        return runner.run(*self.args(), cwd=self.root, limit=limit, crash_at=crash_at)
-
-    def target(self, point: str) -> Path:
-        if point == JOURNAL:
-            return self.root / ".git" if self.in_git else self.root
-        return self.root / point.rstrip("/")
+    def command(self) -> list[str]:
+        return ["add-fields", "product", str(self.root), "--fields", FIELDS]
 
     def failure(self, point: str, reason: str) -> list[str]:
         if point == JOURNAL:
             return ["Writing the journal", f"failed: {reason}"]
         path = FOLDERS[self.design].get(point, point)
         return [f"Writing {path} failed: {reason}"]
-
-    def commit_or_leave(self, message: str) -> None:
-        if self.setting == "clean":
-            git(self.root, "add", "-A")
-            git(self.root, "commit", "-q", "-m", message)
 
 
 @pytest.fixture
@@ -159,11 +114,11 @@ def project(
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "add product")
     if setting == "dirty":
-        operator_work(root, _design(cell))
+        operator_work(root, design_of(cell))
     return Project(root=root, cell=cell, setting=setting, cli=cli)
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_the_write_points_are_all_of_add_fields_s(project: Project) -> None:
     dry = assert_exit(project.cli.run(*project.args(), "--dry-run", cwd=project.root))
     lines = [line.split() for line in dry.stdout.splitlines()]
@@ -174,20 +129,20 @@ def test_the_write_points_are_all_of_add_fields_s(project: Project) -> None:
         assert [item for item in modified if f"{Path(item).parent}/" == folder] == [path]
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(SETTINGS), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), POINTS, indirect=["project"])
 def test_an_immutable_write_point(project: Project, point: str) -> None:
     before = snapshot(project.root)
     with immutable(project.target(point)):
-        completed = project.add_fields()
+        completed = project.run()
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Operation not permitted"))
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(AS_NOBODY), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), NOBODY_POINTS, indirect=["project"])
 def test_a_read_only_write_point_as_another_user(project: Project, point: str) -> None:
     before = snapshot(project.root)
     with as_nobody(project.root, project.cli) as nobody, read_only(project.target(point)):
-        completed = project.add_fields(cli=nobody)
+        completed = project.run(cli=nobody)
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Permission denied"))
 
@@ -196,7 +151,7 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     """The size of the journal and of every file add-fields writes, measured once it has
     written everything (killed at ``add-fields:linted``), then undone by recover."""
     before = snapshot(project.root)
-    killed = project.add_fields(crash_at="add-fields:linted")
+    killed = project.run(crash_at="add-fields:linted")
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = journal_path(project.root)
     sizes = {
@@ -210,25 +165,25 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     return size, sizes
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_the_journal(project: Project) -> None:
-    table = project.root / TABLE[project.design]
+    table = project.root / TABLES[project.design]
     table.write_text(table.read_text() + "\n" + incompressible_comment(40_000))
     project.commit_or_leave("a long comment")
     journal, sizes = measure(project)
     largest = max(sizes.values())
     assert journal > largest, f"the journal ({journal} B) is not the largest write ({sizes})"
     before = snapshot(project.root)
-    completed = project.add_fields(limit=(journal + largest) // 2)
+    completed = project.run(limit=(journal + largest) // 2)
     assert_unchanged(project.root, before)
     assert_failed(completed, "Writing the journal", "File too large")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     # The journal keeps every edited file's bytes compressed: a long, repetitive comment of
     # the operator's makes the table file larger than the journal.
-    table = project.root / TABLE[project.design]
+    table = project.root / TABLES[project.design]
     table.write_text(table.read_text() + "\n" + "# the operator's long note\n" * 4000)
     project.commit_or_leave("a long note")
     journal, sizes = measure(project)
@@ -236,7 +191,7 @@ def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     assert larger, f"no file add-fields writes is larger than its journal ({journal} B): {sizes}"
     limit = journal + (min(larger.values()) - journal) // 2
     before = snapshot(project.root)
-    completed = project.add_fields(limit=limit)
+    completed = project.run(limit=limit)
     assert_unchanged(project.root, before)
     message = " ".join(stderr_lines(completed))
     assert any(f"{path} failed: File too large" in message for path in larger), message
@@ -244,7 +199,7 @@ def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     assert_failed(completed, "File too large")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 @pytest.mark.parametrize("point", CHECKPOINTS)
 def test_sigkill_at_a_checkpoint_is_undone_by_the_next_command(
     project: Project, point: str
@@ -252,14 +207,14 @@ def test_sigkill_at_a_checkpoint_is_undone_by_the_next_command(
     """Killed outright at each checkpoint: the journal stays; the next add-fields first rolls
     the killed one back (saying so), then does its own work from the tree as it was."""
     before = snapshot(project.root)
-    killed = project.add_fields(crash_at=point)
+    killed = project.run(crash_at=point)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     assert journal_path(project.root).is_file()
     dry = assert_exit(project.cli.run(*project.args(), "--dry-run", cwd=project.root))
     assert "was interrupted" in dry.stderr and "rolled back" in dry.stderr, dry.stderr
     assert_unchanged(project.root, before)
-    assert_exit(project.add_fields())
-    table = (project.root / TABLE[project.design]).read_text()
+    assert_exit(project.run())
+    table = (project.root / TABLES[project.design]).read_text()
     assert "phone" in table and "stock" in table and "sku" in table
 
 
@@ -269,9 +224,9 @@ def _replace_by_directory(path: Path) -> None:
     (path / "mine.txt").write_text("the operator's folder\n")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_planned_file_replaced_by_a_directory(project: Project) -> None:
-    path = TABLE[project.design]
+    path = TABLES[project.design]
     args = project.args()
     with paused_at(project.cli, "add-fields:journal-written", *args, cwd=project.root) as run:
         _replace_by_directory(project.root / path)
@@ -282,7 +237,7 @@ def test_a_planned_file_replaced_by_a_directory(project: Project) -> None:
     assert f"except {path}" in message, message
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_restore_the_os_refuses_is_left_for_recover(project: Project) -> None:
     before = snapshot(project.root)
     journal = journal_path(project.root)

@@ -14,9 +14,7 @@ tree; one also in a dirty tree with ``--allow-dirty``, one outside git.
 from __future__ import annotations
 
 import signal
-import subprocess
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,16 @@ import pytest
 from scaffold.operations.add import add_entity
 from scaffold.safety.journal import EntryKind, Journal, journal_path
 from tests.conftest import ProjectFactory
+from tests.faults.entity_cases import (
+    AS_NOBODY,
+    JOURNAL,
+    SETTINGS,
+    EntityProject,
+    design_of,
+    operator_work,
+    point_cases,
+    setting_id,
+)
 from tests.faults.kit import (
     Cli,
     as_nobody,
@@ -40,17 +48,9 @@ from tests.faults.test_add_faults import (
     FIELDS,
     MODIFIED,
     RECORD,
-    operator_work,
 )
 from tests.helpers import assert_exit, git
 
-CELLS = ["ddd-sqlalchemy-uv", "ddd-tortoise-uv", "mvc-sqlalchemy-uv", "mvc-tortoise-uv"]
-SETTINGS = [
-    *((cell, "clean") for cell in CELLS),
-    ("ddd-tortoise-uv", "dirty"),
-    ("mvc-sqlalchemy-uv", "no-git"),
-]
-AS_NOBODY = [("ddd-sqlalchemy-uv", "clean"), ("mvc-tortoise-uv", "clean")]
 # remove deletes what add created, and the folders that then hold nothing (deepest first).
 DELETED = CREATED
 EMPTIED = {
@@ -64,12 +64,7 @@ CHECKPOINTS = [
     "remove:directory-deleted",
     "remove:linted",
 ]
-JOURNAL = "journal"
 ROOT = "./"
-
-
-def _design(cell: str) -> str:
-    return cell.split("-")[0]
 
 
 def _folders(design: str) -> list[str]:
@@ -81,7 +76,7 @@ def _folders(design: str) -> list[str]:
 
 def _points(cell: str) -> list[str]:
     """Every write point of remove: the journal, each edited and deleted file, each folder."""
-    design = _design(cell)
+    design = design_of(cell)
     return [
         JOURNAL,
         *MODIFIED[design].values(),
@@ -90,49 +85,16 @@ def _points(cell: str) -> list[str]:
     ]
 
 
-def _cases(settings: list[tuple[str, str]]) -> list[object]:
-    return [
-        pytest.param((cell, setting), point, id=f"{cell}-{setting}-{point}")
-        for cell, setting in settings
-        for point in _points(cell)
-    ]
+# Each setting with each write point of its cell; the read-only ones as nobody.
+POINTS = point_cases(SETTINGS, _points)
+NOBODY_POINTS = point_cases(AS_NOBODY, _points)
 
 
-def _setting_id(value: object) -> str:
-    return "-".join(value) if isinstance(value, tuple) else str(value)
-
-
-@dataclass
-class Project:
+class Project(EntityProject):
     """A generated project with ``product`` added, and how the operator left it."""
 
-    root: Path
-    cell: str
-    setting: str
-    cli: Cli
-
-    @property
-    def design(self) -> str:
-        return _design(self.cell)
-
-    @property
-    def in_git(self) -> bool:
-        return self.setting != "no-git"
-
-    def args(self) -> list[str]:
-        dirty = ["--allow-dirty"] if self.setting == "dirty" else []
-        return ["remove", "product", str(self.root), *dirty]
-
-    def remove(
-        self, cli: Cli | None = None, *, limit: int | None = None, crash_at: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        runner = cli or self.cli
-        return runner.run(*self.args(), cwd=self.root, limit=limit, crash_at=crash_at)
-
-    def target(self, point: str) -> Path:
-        if point == JOURNAL:
-            return self.root / ".git" if self.in_git else self.root
-        return self.root / point.rstrip("/")
+    def command(self) -> list[str]:
+        return ["remove", "product", str(self.root)]
 
     def failure(self, point: str, reason: str) -> list[str]:
         """What the message must say when the write at ``point`` fails for ``reason``.
@@ -159,11 +121,6 @@ class Project:
         )
         return [f"{doing} {first} failed: {reason}"]
 
-    def commit_or_leave(self, message: str) -> None:
-        if self.setting == "clean":
-            git(self.root, "add", "-A")
-            git(self.root, "commit", "-q", "-m", message)
-
 
 @pytest.fixture
 def project(
@@ -177,7 +134,7 @@ def project(
         git(root, "add", "-A")
         git(root, "commit", "-q", "-m", "add product")
     if setting == "dirty":
-        operator_work(root, _design(cell))
+        operator_work(root, design_of(cell))
     return Project(root=root, cell=cell, setting=setting, cli=cli)
 
 
@@ -185,7 +142,7 @@ def relative(project: Project, path: str | Path) -> str:
     return Path(path).relative_to(project.root).as_posix()
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_the_write_points_are_all_of_remove_s(project: Project) -> None:
     """The paths faulted below are exactly what remove's dry run would delete and modify."""
     dry = assert_exit(project.cli.run(*project.args(), "--dry-run", cwd=project.root))
@@ -195,31 +152,31 @@ def test_the_write_points_are_all_of_remove_s(project: Project) -> None:
     assert deleted == DELETED[project.design]
     assert modified == set(MODIFIED[project.design].values())
     assert RECORD in deleted
-    completed = assert_exit(project.remove())
+    completed = assert_exit(project.run())
     for folder in EMPTIED[project.design]:
         assert not (project.root / folder).exists(), folder
     assert f"delete  {RECORD}" in completed.stdout
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(SETTINGS), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), POINTS, indirect=["project"])
 def test_an_immutable_write_point(project: Project, point: str) -> None:
     """chattr +i on the write point: remove fails there, names it and the OS's reason, and
     the whole tree is as it was."""
     before = snapshot(project.root)
     with immutable(project.target(point)):
-        completed = project.remove()
+        completed = project.run()
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Operation not permitted"))
 
 
-@pytest.mark.parametrize(("project", "point"), _cases(AS_NOBODY), indirect=["project"])
+@pytest.mark.parametrize(("project", "point"), NOBODY_POINTS, indirect=["project"])
 def test_a_read_only_write_point_as_another_user(project: Project, point: str) -> None:
     """chmod a-w on the write point, remove run by a user the mode binds (nobody, when the
     tests run as root): the same failure, "Permission denied", the same tree. A read-only
     file is the operator's protection: remove does not delete it, as it would not write it."""
     before = snapshot(project.root)
     with as_nobody(project.root, project.cli) as nobody, read_only(project.target(point)):
-        completed = project.remove(cli=nobody)
+        completed = project.run(cli=nobody)
     assert_unchanged(project.root, before)
     assert_failed(completed, *project.failure(point, "Permission denied"))
 
@@ -231,7 +188,7 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     disk), measured, then undone by ``robyn-config recover``.
     """
     before = snapshot(project.root)
-    killed = project.remove(crash_at="remove:linted")
+    killed = project.run(crash_at="remove:linted")
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = journal_path(project.root)
     sizes = {
@@ -245,7 +202,7 @@ def measure(project: Project) -> tuple[int, dict[str, int]]:
     return size, sizes
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_the_journal(project: Project) -> None:
     """RLIMIT_FSIZE below the journal but above every file remove writes: the journal's
     write fails with "File too large", nothing was changed."""
@@ -253,12 +210,12 @@ def test_a_file_size_limit_hits_the_journal(project: Project) -> None:
     largest = max(sizes.values())
     assert journal > largest, f"the journal ({journal} B) is not remove's largest write ({sizes})"
     before = snapshot(project.root)
-    completed = project.remove(limit=(journal + largest) // 2)
+    completed = project.run(limit=(journal + largest) // 2)
     assert_unchanged(project.root, before)
     assert_failed(completed, "Writing the journal", "File too large")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     """RLIMIT_FSIZE above the journal, below a file remove writes: that file's write fails
     with "File too large" and its path; the journal and every other change are undone.
@@ -274,7 +231,7 @@ def test_a_file_size_limit_hits_a_project_file(project: Project) -> None:
     assert larger, f"no file remove writes is larger than its journal ({journal} B): {sizes}"
     limit = journal + (min(larger.values()) - journal) // 2
     before = snapshot(project.root)
-    completed = project.remove(limit=limit)
+    completed = project.run(limit=limit)
     assert_unchanged(project.root, before)
     message = " ".join(stderr_lines(completed))
     named = any(f"{path} failed: File too large" in message for path in larger)
@@ -289,7 +246,7 @@ def _replace_by_directory(path: Path) -> None:
     (path / "mine.txt").write_text("the operator's folder\n")
 
 
-@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=_setting_id)
+@pytest.mark.parametrize("project", SETTINGS, indirect=True, ids=setting_id)
 @pytest.mark.parametrize("planned", ["tests/test_product_api.py", "registry"])
 def test_a_planned_path_replaced_by_a_directory(project: Project, planned: str) -> None:
     """While remove is paused after journaling, a file it deletes (or edits) becomes the
@@ -342,7 +299,7 @@ def test_a_restore_the_os_refuses_is_left_for_recover(project: Project) -> None:
     "project",
     [("ddd-tortoise-uv", "dirty"), ("mvc-sqlalchemy-uv", "clean"), ("mvc-tortoise-uv", "no-git")],
     indirect=True,
-    ids=_setting_id,
+    ids=setting_id,
 )
 @pytest.mark.parametrize("checkpoint", CHECKPOINTS)
 def test_sigkill_at_each_checkpoint_then_the_next_command_restores(
@@ -351,7 +308,7 @@ def test_sigkill_at_each_checkpoint_then_the_next_command_restores(
     """Killed outright at each checkpoint: the journal outlives the process, and the next
     command (a dry run of remove itself) undoes the half-finished remove first."""
     before = snapshot(project.root)
-    killed = project.remove(crash_at=checkpoint)
+    killed = project.run(crash_at=checkpoint)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     journal = journal_path(project.root)
     assert journal.is_file(), "the journal must outlive the killed process"
@@ -363,5 +320,5 @@ def test_sigkill_at_each_checkpoint_then_the_next_command_restores(
     assert "'remove product'" in again.stderr and "rolled back" in again.stderr
     assert_unchanged(project.root, before)
     # Nothing is pending any more: remove runs normally and leaves no journal behind.
-    assert_exit(project.remove())
+    assert_exit(project.run())
     assert not journal.exists()
