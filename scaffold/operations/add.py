@@ -13,6 +13,7 @@ from scaffold.operations.entity_sources import (
     entity_edits,
     refuse_without_list_support,
     relative,
+    report_files,
     tidy_sources,
     unified_diff,
 )
@@ -143,7 +144,11 @@ def add_entity(
     result.modified = sorted(path for path, (old, new) in sources.items() if old != new)
     result.diffs = {path: unified_diff(config, path, *sources[path]) for path in result.modified}
     if dry_run:
-        _report_files(report, config, result, FileStatus.WOULD_CREATE, FileStatus.WOULD_MODIFY)
+        report_files(
+            report,
+            config,
+            [(FileStatus.WOULD_CREATE, result.created), (FileStatus.WOULD_MODIFY, result.modified)],
+        )
         return result
 
     planned = {**new_files, **{path: sources[path][1].encode() for path in result.modified}}
@@ -161,18 +166,9 @@ def add_entity(
         ]
         lint.check_files(config.root, python_files)
         checkpoint("add:linted")
-    _report_files(report, config, result, FileStatus.CREATE, FileStatus.MODIFY)
+    report_files(
+        report,
+        config,
+        [(FileStatus.CREATE, result.created), (FileStatus.MODIFY, result.modified)],
+    )
     return result
-
-
-def _report_files(
-    report: Reporter,
-    config: ProjectConfig,
-    result: AddResult,
-    created: FileStatus,
-    modified: FileStatus,
-) -> None:
-    for path in result.created:
-        report.file(created, relative(config, path))
-    for path in result.modified:
-        report.file(modified, relative(config, path))

@@ -26,6 +26,7 @@ from scaffold.operations.entity_sources import (
     edited_sources,
     refuse_without_list_support,
     relative,
+    report_files,
     tidy_sources,
     unified_diff,
 )
@@ -78,13 +79,7 @@ def _existing_entity(config: ProjectConfig, entity: str) -> tuple[EntityName, tu
             f"The entity {name.module!r} does not exist in {config.root} (entities: {known}); "
             f"add it with 'robyn-config add {name.module}'."
         )
-    try:
-        return name, parse_fields(config.entities[name.module])
-    except UsageError as error:
-        raise UsageError(
-            f"[tool.robyn-config.entities] {name.module} = {config.entities[name.module]!r} is "
-            f"not a field list ({error.message}); restore it from git."
-        ) from None
+    return name, config.entity_fields(name.module)
 
 
 def _refuse_without_a_value(item: Field) -> None:
@@ -317,7 +312,7 @@ def add_fields(
     result.diffs = {path: unified_diff(config, path, *sources[path]) for path in result.modified}
     status = FileStatus.WOULD_MODIFY if dry_run else FileStatus.MODIFY
     if dry_run:
-        _report(report, config, result, status)
+        report_files(report, config, [(status, result.modified)])
         return result
 
     planned = {path: sources[path][1].encode("utf-8") for path in result.modified}
@@ -334,12 +329,5 @@ def add_fields(
         ]
         lint.check_files(config.root, python_files)
         checkpoint("add-fields:linted")
-    _report(report, config, result, status)
+    report_files(report, config, [(status, result.modified)])
     return result
-
-
-def _report(
-    report: Reporter, config: ProjectConfig, result: AddFieldsResult, status: FileStatus
-) -> None:
-    for path in result.modified:
-        report.file(status, relative(config, path))

@@ -23,7 +23,7 @@ from scaffold.errors import ScaffoldError, UsageError
 from scaffold.matrix import Design, Orm, PackageManager, parse_choice
 from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
-from scaffold.project.entity_files import file_digest, read_record
+from scaffold.project.entity_files import compare_files, read_record
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
 from scaffold.reporting import Reporter, SilentReporter, shown
 from scaffold.tools import package_managers, processes
@@ -402,6 +402,10 @@ def _migrations_check(config: ProjectConfig, runner: Runner, report: Reporter) -
         return _aerich_up_to_date(config, runner, Path(scratch))
 
 
+def _shown(config: ProjectConfig, path: Path) -> str:
+    return path.relative_to(config.root).as_posix()
+
+
 def _entity_file_check(config: ProjectConfig, module: str) -> Check:
     """The files add created for ``module``: changed since (worth knowing), or gone (broken)."""
     name = f"files of entity {module}"
@@ -411,14 +415,9 @@ def _entity_file_check(config: ProjectConfig, module: str) -> Check:
         return Check(name, error.message.rstrip("."), "restore the record from git")
     if record is None:
         return Check(name, note="added before add recorded its files; none compared")
-    changed: list[str] = []
-    missing: list[str] = []
-    for path, digest in sorted(record.items()):
-        shown_path = path.relative_to(config.root).as_posix()
-        if not path.is_file():
-            missing.append(shown_path)
-        elif file_digest(path.read_bytes()) != digest:
-            changed.append(shown_path)
+    states = compare_files(record)
+    missing = [_shown(config, path) for path in [*states.missing, *states.not_files]]
+    changed = [_shown(config, path) for path in states.changed]
     if missing:
         return Check(
             name,

@@ -9,6 +9,7 @@ show them as unified diffs; nothing here writes.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from scaffold.errors import UsageError
@@ -19,9 +20,10 @@ from scaffold.project.entities import EntityName
 from scaffold.project.layout import (
     REGISTRY_FUNCTION,
     module_path,
-    project_modules,
+    project_module_paths,
     route_registry,
 )
+from scaffold.reporting import FileStatus, Reporter
 from scaffold.sources import tidy as lint
 from scaffold.sources.edits import (
     EnsureAllEntry,
@@ -40,6 +42,7 @@ __all__ = [
     "inverse_edits",
     "refuse_without_list_support",
     "relative",
+    "report_files",
     "tidy_sources",
     "unified_diff",
 ]
@@ -52,8 +55,13 @@ def relative(config: ProjectConfig, path: Path) -> PurePosixPath:
     return PurePosixPath(path.relative_to(config.root).as_posix())
 
 
-def _module_file(config: ProjectConfig, dotted: str) -> Path:
-    return config.root / "src" / (dotted.replace(".", "/") + ".py")
+def report_files(
+    report: Reporter, config: ProjectConfig, groups: Iterable[tuple[FileStatus, list[Path]]]
+) -> None:
+    """One status line per path, group by group (``create`` then ``modify``, ...)."""
+    for status, paths in groups:
+        for path in paths:
+            report.file(status, relative(config, path))
 
 
 def refuse_without_list_support(config: ProjectConfig) -> None:
@@ -61,11 +69,11 @@ def refuse_without_list_support(config: ProjectConfig) -> None:
 
     Its entity code would import modules the project lacks, and fail only when it starts.
     """
-    modules = project_modules(config.stack.design, config.root, config.add_paths)
+    modules = project_module_paths(config.stack.design, config.root, config.add_paths)
     routes = route_registry(config.stack.design, config.add_paths).folder
     needed = {
-        _module_file(config, modules["listing"]): None,
-        _module_file(config, modules["queries"]): None,
+        config.root / f"{modules['listing']}.py": None,
+        config.root / f"{modules['queries']}.py": None,
         routes / "list_query.py": None,
         routes / "responses.py": "def listed(",
     }

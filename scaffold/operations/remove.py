@@ -19,16 +19,16 @@ from scaffold.operations.entity_sources import (
     entity_edits,
     inverse_edits,
     relative,
+    report_files,
     tidy_sources,
     unified_diff,
 )
 from scaffold.project.config import ProjectConfig, load_project
-from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
-from scaffold.project.entity_files import file_digest, read_record, record_path
+from scaffold.project.entities import EntityName, parse_entity_name
+from scaffold.project.entity_files import compare_files, file_digest, read_record, record_path
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
-from scaffold.safety.undo import read_file
 from scaffold.sources import tidy as lint
 
 __all__ = ["RemoveResult", "remove_entity"]
@@ -50,17 +50,6 @@ class RemoveResult:
     # Files of the entity that were already gone: nothing to delete.
     missing: list[Path] = field(default_factory=list)
     dry_run: bool = False
-
-
-def _recorded_fields(config: ProjectConfig, module: str) -> tuple[Field, ...]:
-    spec = config.entities[module]
-    try:
-        return parse_fields(spec)
-    except UsageError as error:
-        raise UsageError(
-            f"{error.message.rstrip('.')} (in [tool.robyn-config.entities] {module} = "
-            f"{spec!r}); restore that entry from git."
-        ) from None
 
 
 def _expected_files(
@@ -85,29 +74,6 @@ def _expected_files(
                 "the record from git."
             )
     return record, True
-
-
-def _changed_files(
-    config: ProjectConfig, expected: dict[Path, str]
-) -> tuple[list[Path], list[Path], list[Path]]:
-    """The entity's files that are on disk, those changed since add, and those gone."""
-    present: list[Path] = []
-    changed: list[Path] = []
-    missing: list[Path] = []
-    for path, digest in sorted(expected.items()):
-        content = read_file(path)
-        if content is None:
-            missing.append(path)
-        elif not isinstance(content, bytes):
-            raise UsageError(
-                f"{relative(config, path)}, a file of the entity, is now a directory or a "
-                "link; move it away, then run remove again."
-            )
-        else:
-            present.append(path)
-            if file_digest(content) != digest:
-                changed.append(path)
-    return present, changed, missing
 
 
 def _refuse_changed(
@@ -190,11 +156,17 @@ def remove_entity(
     # refer to is refused here (exit 2, naming them), before anything else is looked at.
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
-    rendered = render_entity(config, name, _recorded_fields(config, name.module))
+    rendered = render_entity(config, name, config.entity_fields(name.module))
     edits = inverse_edits(entity_edits(config, name, rendered))
     sources = edited_sources(config, edits, "remove")
     expected, recorded = _expected_files(config, name.module, rendered, sources)
-    present, changed, missing = _changed_files(config, expected)
+    states = compare_files(expected)
+    if states.not_files:
+        raise UsageError(
+            f"{relative(config, states.not_files[0])}, a file of the entity, is now a "
+            "directory or a link; move it away, then run remove again."
+        )
+    present, changed, missing = states.present, states.changed, states.missing
     if changed and not force:
         _refuse_changed(config, name, changed, recorded)
     _, operators_layout = tidy_sources(config, sources, {})
@@ -212,7 +184,11 @@ def remove_entity(
     result.modified = sorted(path for path, (old, new) in sources.items() if old != new)
     result.diffs = {path: unified_diff(config, path, *sources[path]) for path in result.modified}
     if dry_run:
-        _report_files(report, config, result, FileStatus.WOULD_DELETE, FileStatus.WOULD_MODIFY)
+        report_files(
+            report,
+            config,
+            [(FileStatus.WOULD_DELETE, result.deleted), (FileStatus.WOULD_MODIFY, result.modified)],
+        )
         return result
 
     bytecode = _bytecode(deleted)
@@ -231,18 +207,9 @@ def remove_entity(
         ]
         lint.check_files(config.root, python_files)
         checkpoint("remove:linted")
-    _report_files(report, config, result, FileStatus.DELETE, FileStatus.MODIFY)
+    report_files(
+        report,
+        config,
+        [(FileStatus.DELETE, result.deleted), (FileStatus.MODIFY, result.modified)],
+    )
     return result
-
-
-def _report_files(
-    report: Reporter,
-    config: ProjectConfig,
-    result: RemoveResult,
-    deleted: FileStatus,
-    modified: FileStatus,
-) -> None:
-    for path in result.deleted:
-        report.file(deleted, relative(config, path))
-    for path in result.modified:
-        report.file(modified, relative(config, path))

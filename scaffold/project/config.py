@@ -12,6 +12,7 @@ from tomlkit.items import Table
 
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
+from scaffold.project.entities import Field, parse_fields
 from scaffold.project.layout import DEFAULT_ADD_PATHS, SECTION
 
 __all__ = ["DEFAULT_ADD_PATHS", "ProjectConfig", "load_project"]
@@ -31,6 +32,17 @@ class ProjectConfig:
     @property
     def pyproject(self) -> Path:
         return self.root / "pyproject.toml"
+
+    def entity_fields(self, module: str) -> tuple[Field, ...]:
+        """The fields recorded for the entity ``module`` (listed in ``entities``)."""
+        spec = self.entities[module]
+        try:
+            return parse_fields(spec)
+        except UsageError as error:
+            raise UsageError(
+                f"{error.message.rstrip('.')} (in [tool.robyn-config.entities] {module} = "
+                f"{spec!r}); restore that entry from git."
+            ) from None
 
     def with_entity(self, module: str, fields_spec: str) -> str:
         """The pyproject text with ``module`` recorded in ``[tool.robyn-config.entities]``."""

@@ -9,7 +9,9 @@ entity (docs/decisions.md, "Where add records its files").
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
@@ -19,6 +21,8 @@ from scaffold.errors import UsageError
 
 __all__ = [
     "RECORD_FOLDER",
+    "FileStates",
+    "compare_files",
     "file_digest",
     "read_record",
     "record_content",
@@ -100,3 +104,31 @@ def updated_record(root: Path, module: str, files: Mapping[Path, bytes]) -> byte
         if key in table:
             table[key] = file_digest(content)
     return tomlkit.dumps(document).encode("utf-8")
+
+
+@dataclass
+class FileStates:
+    """An entity's files held against the digests add wrote, each path in one list."""
+
+    present: list[Path] = field(default_factory=list)  # on disk (changed or not)
+    changed: list[Path] = field(default_factory=list)  # on disk with other bytes
+    missing: list[Path] = field(default_factory=list)
+    not_files: list[Path] = field(default_factory=list)  # now a directory or a link
+
+
+def compare_files(expected: Mapping[Path, str]) -> FileStates:
+    """Each file of ``expected`` (path -> sha256) as it is on disk now, in path order."""
+    states = FileStates()
+    for path, digest in sorted(expected.items()):
+        try:
+            mode = path.lstat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            states.missing.append(path)
+            continue
+        if not stat.S_ISREG(mode):
+            states.not_files.append(path)
+            continue
+        states.present.append(path)
+        if file_digest(path.read_bytes()) != digest:
+            states.changed.append(path)
+    return states

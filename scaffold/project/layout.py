@@ -116,12 +116,14 @@ def module_path(project: Path, target: Path) -> str:
     return module_name(PurePosixPath(target.relative_to(project).as_posix()))
 
 
-def project_modules(design: Design, project: Path, add_paths: Mapping[str, Path]) -> dict[str, str]:
-    """The dotted names of the modules ``TEMPLATE_PATHS`` places, in a project whose add paths
-    are ``add_paths``: a module create put at or inside an add path moved with it (the domain's
-    ``listing`` with ``domain_path``, ``responses`` with ``presentation_path``)."""
+def project_module_paths(
+    design: Design, project: Path, add_paths: Mapping[str, Path]
+) -> dict[str, PurePosixPath]:
+    """Where the modules ``TEMPLATE_PATHS`` places are (without ``.py``), in a project whose add
+    paths are ``add_paths``: a module create put at or inside an add path moved with it (the
+    domain's ``listing`` with ``domain_path``, ``responses`` with ``presentation_path``)."""
     defaults = DEFAULT_ADD_PATHS[design]
-    modules: dict[str, str] = {}
+    modules: dict[str, PurePosixPath] = {}
     for key, placed in TEMPLATE_PATHS[design].items():
         where = PurePosixPath(placed)
         for add_key, default in defaults.items():
@@ -130,8 +132,14 @@ def project_modules(design: Design, project: Path, add_paths: Mapping[str, Path]
                 moved = PurePosixPath(add_paths[add_key].relative_to(project).as_posix())
                 where = moved.with_suffix("") / where.relative_to(folder)
                 break
-        modules[key] = module_name(where)
+        modules[key] = where
     return modules
+
+
+def project_modules(design: Design, project: Path, add_paths: Mapping[str, Path]) -> dict[str, str]:
+    """The dotted names of the modules ``project_module_paths`` finds."""
+    paths = project_module_paths(design, project, add_paths)
+    return {key: module_name(path) for key, path in paths.items()}
 
 
 @dataclass(frozen=True)
