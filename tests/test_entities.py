@@ -14,6 +14,7 @@ from scaffold.project.entities import (
     Field,
     FieldType,
     Modifier,
+    OnDelete,
     parse_entity_name,
     parse_field,
     parse_fields,
@@ -21,7 +22,8 @@ from scaffold.project.entities import (
 
 # The largest value a decimal column (Numeric(12, 2)) holds.
 LARGEST = Decimal("9999999999.99")
-ALL_TYPES = "str text int float decimal bool date datetime uuid json"
+ALL_TYPES = "str text int float decimal bool date datetime uuid json ref"
+MODIFIERS = "unique index cascade set-null"
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def test_every_type_and_the_optional_marker() -> None:
     spec = " ".join(f"f_{kind}:{kind}" for kind in ALL_TYPES.split()) + " note:text?"
     fields = parse_fields(spec)
     assert [field.type.value for field in fields] == [*ALL_TYPES.split(), "text"]
-    assert [field.optional for field in fields] == [False] * 10 + [True]
+    assert [field.optional for field in fields] == [False] * len(ALL_TYPES.split()) + [True]
     assert " ".join(field.spec for field in fields) == spec
 
 
@@ -196,7 +198,10 @@ def test_modifiers_are_written_in_one_order() -> None:
 @pytest.mark.parametrize(
     ("item", "fragments"),
     [
-        ("email:str:primary", ["Unknown modifier 'primary'", "'email'", "unique index"]),
+        (
+            "email:str:primary",
+            ["Unknown modifier 'primary'", "'email'", "unique index cascade set-null"],
+        ),
         ("email:str:unique:unique", ["'unique'", "twice", "'email'"]),
         ("email:str:", ["Unknown modifier ''"]),
         ("active:bool:unique", ["'active'", "bool", "cannot be unique"]),
@@ -231,3 +236,62 @@ def test_bad_modifiers_and_defaults_are_refused(item: str, fragments: list[str])
 
 def test_a_long_text_default_is_kept() -> None:
     assert parse_field("note:text=" + "x" * 300).default == "x" * 300
+
+
+def _ref(name: str, target: str, on_delete: OnDelete = OnDelete.RESTRICT, **flags: bool) -> Field:
+    return Field(name, FieldType.REF, target=target, on_delete=on_delete, **flags)
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ("customer:ref", _ref("customer", "customer")),
+        ("buyer:ref(customer)", _ref("buyer", "customer")),
+        ("item:ref(Order-Item)?", _ref("item", "order_item", optional=True)),
+        ("owner:ref(user):cascade", _ref("owner", "user", OnDelete.CASCADE)),
+        ("up:ref(category)?:set-null", _ref("up", "category", OnDelete.SET_NULL, optional=True)),
+        ("customer:ref:index", _ref("customer", "customer", index=True)),
+    ],
+)  # fmt: skip
+def test_references(item: str, field: Field) -> None:
+    assert parse_field(item) == field
+    assert field.column == f"{field.name}_id"
+
+
+def test_a_spec_with_references_round_trips() -> None:
+    spec = "customer:ref buyer:ref(customer)? item:ref(order_item):cascade parent:ref(c)?:set-null"
+    fields = parse_fields(spec)
+    assert " ".join(field.spec for field in fields) == spec
+    # A target named like the field is left out; other spellings are normalised.
+    assert parse_field("customer:ref(customer)").spec == "customer:ref"
+    assert parse_field("item:ref(OrderItem)").spec == "item:ref(order_item)"
+
+
+def test_other_fields_have_no_target_and_keep_their_name_as_column() -> None:
+    field = parse_field("price:decimal")
+    assert (field.target, field.on_delete, field.column) == (None, None, "price")
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragments"),
+    [
+        ("customer:ref customer_id:int", ["'customer_id'", "column of the reference 'customer'"]),
+        ("customer_id:int customer:ref", ["'customer'", "customer_id is given too"]),
+        ("customer:ref:set-null", ["'customer'", "required", "customer:ref?:set-null"]),
+        ("price:int:cascade", ["'price'", "not a reference"]),
+        ("price:int?:set-null", ["'price'", "not a reference"]),
+        ("customer:ref?:cascade:set-null", ["'customer'", "both"]),
+        ("customer:ref:unique", ["'customer'", "cannot be unique"]),
+        ("customer:ref=1", ["'customer'", "cannot have a default"]),
+        ("buyer:ref()", ["'buyer'", "''", "not an entity name"]),
+        ("buyer:ref(1st)", ["'buyer'", "'1st'", "not an entity name"]),
+        ("buyer:ref(customer", ["Unknown type 'ref(customer'"]),
+        ("x_:ref", ["'x_'", "'__'"]),
+    ],
+)
+def test_bad_references_are_refused(spec: str, fragments: list[str]) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_fields(spec)
+    for fragment in fragments:
+        assert fragment in caught.value.message
+    assert "\n" not in caught.value.message

@@ -229,6 +229,22 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             filter_parser=None,
             invalid_filter=None,
         ),
+        # The column of a reference holds the id of a row of its entity. Its samples stand for
+        # ids: tests that send one create the referenced row first and send that row's id.
+        FieldType.REF: FieldTypeSpec(
+            annotation="int",
+            annotation_import=None,
+            request_type="Int32",
+            response_type="int",
+            column="Integer",
+            tortoise_field="ForeignKeyField",
+            sample=1,
+            updated_sample=1,
+            invalid_sample="not an id",
+            unique_sample=None,
+            filter_parser="row_id",
+            invalid_filter="0",
+        ),
     }
 )
 
@@ -261,7 +277,7 @@ def list_fields(fields: Iterable[Field]) -> tuple[ListField, ...]:
     stamps = [of(name, TIMESTAMP) for name in ("created_at", "updated_at")]
     return (
         ListField("id", ID_PARSER, "0", None),
-        *(of(field.name, FIELD_TYPES[field.type]) for field in fields),
+        *(of(field.column, FIELD_TYPES[field.type]) for field in fields),
         *stamps,
     )
 

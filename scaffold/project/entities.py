@@ -5,11 +5,12 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from types import MappingProxyType
 
 import inflection
 
@@ -26,6 +27,7 @@ __all__ = [
     "Field",
     "FieldType",
     "Modifier",
+    "OnDelete",
     "default_text",
     "parse_entity_name",
     "parse_field",
@@ -69,11 +71,25 @@ class FieldType(StrEnum):
     DATETIME = "datetime"
     UUID = "uuid"
     JSON = "json"
+    # A reference to a row of an entity (``customer:ref``, ``buyer:ref(customer)``): the
+    # column ``<name>_id`` holds its id, under a foreign key.
+    REF = "ref"
 
 
 class Modifier(StrEnum):
     UNIQUE = "unique"  # a unique constraint: a duplicate value is answered with 409
     INDEX = "index"
+    # What deleting a referenced row does to a reference (restrict, the default, refuses it).
+    CASCADE = "cascade"
+    SET_NULL = "set-null"
+
+
+class OnDelete(StrEnum):
+    """The foreign key's action when the referenced row is deleted, as SQL names it."""
+
+    RESTRICT = "RESTRICT"
+    CASCADE = "CASCADE"
+    SET_NULL = "SET NULL"
 
 
 # A default as the generated code holds it: the value the command line's text stands for.
@@ -94,16 +110,32 @@ class Field:
     unique: bool = False
     index: bool = False
     default: DefaultValue | None = None
+    # A reference's entity (its module name) and delete action; None for other types.
+    target: str | None = None
+    on_delete: OnDelete | None = None
+
+    @property
+    def column(self) -> str:
+        """The column, attribute and request/response field: ``customer_id`` for a reference."""
+        return f"{self.name}_id" if self.type is FieldType.REF else self.name
 
     @property
     def modifiers(self) -> tuple[Modifier, ...]:
-        flags = {Modifier.UNIQUE: self.unique, Modifier.INDEX: self.index}
+        flags = {
+            Modifier.UNIQUE: self.unique,
+            Modifier.INDEX: self.index,
+            Modifier.CASCADE: self.on_delete is OnDelete.CASCADE,
+            Modifier.SET_NULL: self.on_delete is OnDelete.SET_NULL,
+        }
         return tuple(modifier for modifier, on in flags.items() if on)
 
     @property
     def spec(self) -> str:
         """The field as ``--fields`` takes it (and ``[tool.robyn-config.entities]`` records)."""
-        text = f"{self.name}:{self.type.value}{'?' if self.optional else ''}"
+        kind = self.type.value
+        if self.target is not None and self.target != self.name:
+            kind = f"{kind}({self.target})"
+        text = f"{self.name}:{kind}{'?' if self.optional else ''}"
         text += "".join(f":{modifier.value}" for modifier in self.modifiers)
         return text if self.default is None else f"{text}={default_text(self.default)}"
 
@@ -253,6 +285,28 @@ def _parse_default(name: str, field_type: FieldType, text: str) -> DefaultValue:
     return value
 
 
+_DELETE_ACTIONS = {Modifier.CASCADE: OnDelete.CASCADE, Modifier.SET_NULL: OnDelete.SET_NULL}
+
+
+def _parse_on_delete(
+    name: str, field_type: FieldType, optional: bool, modifiers: set[Modifier]
+) -> OnDelete | None:
+    actions = [_DELETE_ACTIONS[modifier] for modifier in modifiers if modifier in _DELETE_ACTIONS]
+    if field_type is not FieldType.REF:
+        if actions:
+            raise UsageError(
+                f"Field {name!r} is not a reference: 'cascade' and 'set-null' are for ref fields."
+            )
+        return None
+    if len(actions) > 1:
+        raise UsageError(f"Field {name!r} cannot be both 'cascade' and 'set-null'.")
+    if actions == [OnDelete.SET_NULL] and not optional:
+        raise UsageError(
+            f"Field {name!r} is 'set-null' but required: write it {name}:ref?:set-null."
+        )
+    return actions[0] if actions else OnDelete.RESTRICT
+
+
 def _parse_modifiers(name: str, field_type: FieldType, texts: list[str]) -> set[Modifier]:
     modifiers: set[Modifier] = set()
     for text in texts:
@@ -268,13 +322,16 @@ def _parse_modifiers(name: str, field_type: FieldType, texts: list[str]) -> set[
         modifiers.add(modifier)
     if Modifier.UNIQUE in modifiers and field_type is FieldType.BOOL:
         raise UsageError(f"Field {name!r} is bool: it cannot be unique (two values, two rows).")
+    if Modifier.UNIQUE in modifiers and field_type is FieldType.REF:
+        # One-to-one references are left out: each referenced row has a list of referrers.
+        raise UsageError(f"Field {name!r} is a reference: it cannot be unique.")
     if modifiers and field_type is FieldType.JSON:
         # PostgreSQL's json type has no equality: it can be neither unique nor indexed.
         raise UsageError(f"Field {name!r} is json: it cannot be unique or indexed.")
     return modifiers
 
 
-def _parse_name(name: str, seen: Collection[str]) -> None:
+def _parse_name(name: str, seen: Mapping[str, str]) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise UsageError(
             f"Invalid field name {name!r}: use a lower-case Python identifier "
@@ -297,11 +354,36 @@ def _parse_name(name: str, seen: Collection[str]) -> None:
             "choose another name."
         )
     if name in seen:
+        if seen[name] != name:
+            raise UsageError(f"Field {name!r} is the column of the reference {seen[name]!r}.")
         raise UsageError(f"Field {name!r} is given twice in --fields.")
 
 
-def parse_field(item: str, seen: Collection[str] = ()) -> Field:
-    """Parse one ``name:type[?][:modifier...][=default]``, e.g. ``quantity:int:index=0``."""
+_NOTHING: Mapping[str, str] = MappingProxyType({})
+_REF_TARGET = re.compile(r"ref\((?P<target>[^()]*)\)")
+
+
+def _parse_target(name: str, type_name: str) -> tuple[str, str | None]:
+    """``ref(customer)`` is type ``ref`` with its target; the bare ``ref`` targets ``name``."""
+    match = _REF_TARGET.fullmatch(type_name)
+    if match is None:
+        return type_name, (name if type_name == FieldType.REF.value else None)
+    raw = match["target"]
+    try:
+        return FieldType.REF.value, parse_entity_name(raw).module
+    except UsageError:
+        raise UsageError(
+            f"Field {name!r} refers to {raw!r}, which is not an entity name; "
+            "write e.g. buyer:ref(customer)."
+        ) from None
+
+
+def parse_field(item: str, seen: Mapping[str, str] = _NOTHING) -> Field:
+    """Parse one ``name:type[?][:modifier...][=default]``, e.g. ``quantity:int:index=0``.
+
+    ``seen`` maps the names and columns of the fields already parsed to their field's name
+    (a reference's column is ``<name>_id``).
+    """
     head, equals, default = item.partition("=")
     name, separator, rest = head.partition(":")
     type_text, *modifier_texts = rest.split(":")
@@ -310,6 +392,7 @@ def parse_field(item: str, seen: Collection[str] = ()) -> Field:
     if not separator or not name or not type_name:
         raise UsageError(f"Invalid field {item!r}: write it as name:type, e.g. price:decimal.")
     _parse_name(name, seen)
+    type_name, target = _parse_target(name, type_name)
     try:
         field_type = FieldType(type_name)
     except ValueError:
@@ -317,6 +400,10 @@ def parse_field(item: str, seen: Collection[str] = ()) -> Field:
         raise UsageError(
             f"Unknown type {type_name!r} for field {name!r}; choose one of: {choices}."
         ) from None
+    if field_type is FieldType.REF and f"{name}_id" in seen:
+        raise UsageError(f"Field {name!r} is a reference, whose column {name}_id is given too.")
+    if field_type is FieldType.REF and name.endswith("_"):
+        raise UsageError(f"Invalid field name {name!r}: its column {name}_id would hold '__'.")
     modifiers = _parse_modifiers(name, field_type, modifier_texts)
     return Field(
         name=name,
@@ -325,6 +412,8 @@ def parse_field(item: str, seen: Collection[str] = ()) -> Field:
         unique=Modifier.UNIQUE in modifiers,
         index=Modifier.INDEX in modifiers,
         default=_parse_default(name, field_type, default) if equals else None,
+        target=target,
+        on_delete=_parse_on_delete(name, field_type, optional, modifiers),
     )
 
 
@@ -335,9 +424,9 @@ def parse_fields(spec: str | None) -> tuple[Field, ...]:
     if not items:
         raise UsageError(f"--fields {spec!r} names no field; write e.g. 'name:str price:decimal'.")
     fields: list[Field] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for item in items:
         field = parse_field(item, seen)
-        seen.add(field.name)
+        seen |= {field.name: field.name, field.column: field.name}
         fields.append(field)
     return tuple(fields)
