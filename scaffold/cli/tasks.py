@@ -21,7 +21,7 @@ from scaffold.cli.parsing import optional_positionals
 from scaffold.cli.runbook_tasks import runbook_collection
 from scaffold.errors import OperationFailed, UsageError
 from scaffold.matrix import DEFAULT_STACK, Design, Orm, PackageManager, Stack, parse_choice
-from scaffold.project.entities import FieldType
+from scaffold.project.entities import FieldType, IdType
 
 if TYPE_CHECKING:
     from scaffold.operations.create import CreateResult
@@ -77,6 +77,8 @@ def _choices(enum: type[Any]) -> str:
         "package-manager": f"Package manager: {_choices(PackageManager)} "
         f"(default: {DEFAULT_STACK.package_manager}).",
         "index-url": "Package index the project resolves and locks from (its primary index).",
+        "id-type": f"The entities' primary key: {_choices(IdType)} (default: int, numbered by "
+        "the database; uuid: a time-ordered UUID made by the service).",
         "git": "Make the project a git repository with an initial commit (default).",
         "dry-run": "Print the plan and write nothing.",
     },
@@ -90,6 +92,7 @@ def create(
     orm: str = DEFAULT_STACK.orm.value,
     package_manager: str = DEFAULT_STACK.package_manager.value,
     index_url: str | None = None,
+    id_type: str = IdType.INT.value,
     git: bool = True,
     dry_run: bool = False,
 ) -> None:
@@ -102,6 +105,7 @@ def create(
         parse_choice(Orm, orm, "--orm"),
         parse_choice(PackageManager, package_manager, "--package-manager"),
     )
+    key = parse_choice(IdType, id_type, "--id-type")
     name = _positional(name, "a NAME") or ""
     destination = _positional(dest, "a DEST")
     reporter = ConsoleReporter()
@@ -112,6 +116,7 @@ def create(
         stack=stack,
         destination=Path(destination) if destination else None,
         index_url=index_url,
+        id_type=key,
         git=git,
         dry_run=dry_run,
         reporter=reporter,
@@ -145,6 +150,8 @@ def _report_create(reporter: ConsoleReporter, result: CreateResult) -> None:
         "fields": "Fields as 'name:type[?][:unique][:index][=default] ...'; types: "
         + " ".join(member.value for member in FieldType)
         + "; '?' makes a field optional (default: 'name:str').",
+        "id-type": f"The entity's primary key: {_choices(IdType)} (default: the service's "
+        "[tool.robyn-config] id_type).",
         "allow-dirty": "Run even though the git work tree has uncommitted changes.",
         "dry-run": "Print the plan with unified diffs and write nothing.",
     },
@@ -155,10 +162,12 @@ def add(
     entity: str,
     project: str | None = None,
     fields: str | None = None,
+    id_type: str | None = None,
     allow_dirty: bool = False,
     dry_run: bool = False,
 ) -> None:
     """Add an entity (table, repository, use cases, routes, tests) to an existing service."""
+    key = None if id_type is None else parse_choice(IdType, id_type, "--id-type")
     entity, directory, reporter = _entity_command(entity, project, dry_run)
     from scaffold.operations.add import add_entity
 
@@ -166,6 +175,7 @@ def add(
         project=directory,
         entity=entity,
         fields=fields,
+        id_type=key,
         allow_dirty=allow_dirty,
         dry_run=dry_run,
         reporter=reporter,

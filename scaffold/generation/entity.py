@@ -13,15 +13,24 @@ Entity templates live in ``templates/entity/`` as overlay layers (``base``, ``de
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_default, list_fields
+from scaffold.generation.field_types import (
+    FIELD_TYPES,
+    KEY_TYPES,
+    KeyTypeSpec,
+    entity_imports,
+    field_default,
+    field_spec,
+    list_fields,
+)
 from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
-from scaffold.project.entities import EntityName, Field, FieldType, parse_entity_name
+from scaffold.project.entities import EntityName, Field, FieldType, IdType, parse_entity_name
 from scaffold.project.layout import module_path, project_modules
 
 __all__ = [
@@ -56,15 +65,22 @@ class Reference:
     # ``/customers/:id/buyer-orders`` for a reference named unlike its target.
     nested_route: str
     handler: str  # the nested route's handler function: ``list_orders_of_buyer``
+    key: KeyTypeSpec = KEY_TYPES[IdType.INT]  # the target's key type: the column's type
 
 
-def references(entity: EntityName, fields: tuple[Field, ...]) -> tuple[Reference, ...]:
-    """The reference fields of ``entity`` (a target of its own name is the entity itself)."""
+def references(
+    entity: EntityName,
+    fields: tuple[Field, ...],
+    key_of: Mapping[str, IdType] | None = None,
+) -> tuple[Reference, ...]:
+    """The reference fields of ``entity`` (a target of its own name is the entity itself);
+    ``key_of`` gives the key type of a target by module name (absent: int)."""
     found = []
     for field in fields:
         if field.target is None:
             continue
         target = entity if field.target == entity.module else parse_entity_name(field.target)
+        key = KEY_TYPES[(key_of or {}).get(field.target, IdType.INT)]
         listed = entity.route.removeprefix("/")
         if field.name != target.module:
             listed = f"{field.name.replace('_', '-')}-{listed}"
@@ -74,6 +90,7 @@ def references(entity: EntityName, fields: tuple[Field, ...]) -> tuple[Reference
                 target=target,
                 nested_route=f"{target.route}/:id/{listed}",
                 handler=f"list_{entity.plural}_of_{field.name}",
+                key=key,
             )
         )
     return tuple(found)
@@ -127,27 +144,54 @@ class EntityFiles:
     snippets: dict[Path, str]
 
 
+def key_types(
+    config: ProjectConfig, entity: EntityName, fields: tuple[Field, ...], id_type: IdType
+) -> dict[str, IdType]:
+    """The key type of the entity (``id_type``) and of each entity its references name."""
+    targets = {field.target for field in fields if field.target is not None}
+    found = {module: config.entity_id_type(module) for module in targets}
+    return {**found, entity.module: id_type}
+
+
 def entity_context(
-    config: ProjectConfig, entity: EntityName, fields: tuple[Field, ...]
+    config: ProjectConfig,
+    entity: EntityName,
+    fields: tuple[Field, ...],
+    id_type: IdType | None = None,
 ) -> dict[str, Any]:
-    """The variables every entity template may use."""
+    """The variables every entity template may use.
+
+    ``id_type`` is the entity's key type; ``None``: as recorded (an entity being added gets
+    its type from `add`).
+    """
+    if id_type is None:
+        id_type = config.entity_id_type(entity.module)
+    keys = key_types(config, entity, fields, id_type)
+    found = references(entity, fields, keys)
+    # Each field's row of the field-type table (a reference's follows its entity's key).
+    specs = {
+        field.name: field_spec(field, keys.get(field.target or "", IdType.INT)) for field in fields
+    }
     # The project's own modules (``listing``, ``queries``, ...), and the configured add paths.
     modules = project_modules(config.stack.design, config.root, config.add_paths)
     modules |= {
         key.removesuffix("_path"): module_path(config.root, path)
         for key, path in config.add_paths.items()
     }
-    listed = list_fields(fields)
-    found = references(entity, fields)
+    listed = list_fields(fields, specs, id_type)
+    key = KEY_TYPES[id_type]
     return {
         "entity": entity,
         "fields": fields,
         "design": config.stack.design.value,
         "orm": config.stack.orm.value,
         "modules": modules,
-        # Each field's row of the field-type table, and the imports their types need.
-        "field_types": {field.name: FIELD_TYPES[field.type] for field in fields},
-        "imports": entity_imports(fields),
+        # Each field's row of the field-type table, and the imports their types and keys need.
+        "field_types": specs,
+        "imports": entity_imports(fields, specs, id_type),
+        # The entity's key type, and the path-id parsers of responses.py its routes use.
+        "key": key,
+        "path_parsers": sorted({key.path_parser, *(item.key.path_parser for item in found)}),
         # How each default is written, for the fields that have one.
         "defaults": {
             field.name: field_default(field.default)
@@ -171,9 +215,13 @@ def _entity_layers(stack: Stack) -> list[str]:
 
 
 def render_entity(
-    config: ProjectConfig, entity: EntityName, fields: tuple[Field, ...]
+    config: ProjectConfig,
+    entity: EntityName,
+    fields: tuple[Field, ...],
+    id_type: IdType | None = None,
 ) -> EntityFiles:
-    context = entity_context(config, entity, fields)
+    """The entity's files and snippets; ``id_type`` as for `entity_context`."""
+    context = entity_context(config, entity, fields, id_type)
     rendered = render_layers(template_root() / "entity", _entity_layers(config.stack), context)
     files: dict[Path, bytes] = {}
     snippets: dict[Path, str] = {}

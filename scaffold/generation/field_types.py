@@ -7,24 +7,27 @@ need as ``imports``; `add`'s samples (``SAMPLES`` in ``entity.py``) come from he
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
-from scaffold.project.entities import DefaultValue, Field, FieldType, default_text
+from scaffold.project.entities import DefaultValue, Field, FieldType, IdType, default_text
 
 __all__ = [
     "FIELD_TYPES",
+    "KEY_TYPES",
     "TIMESTAMP",
     "EntityImports",
     "FieldDefault",
     "FieldTypeSpec",
+    "KeyTypeSpec",
     "ListField",
     "entity_imports",
     "field_default",
+    "field_spec",
     "list_fields",
 ]
 
@@ -80,6 +83,38 @@ class FieldTypeSpec:
         plain = self.annotation in (self.request_type, self.response_type)
         return [self.annotation_import] if plain and self.annotation_import else []
 
+
+# The column of a reference holds the id of a row of its entity, of that entity's key type
+# (KEY_TYPES below; FIELD_TYPES holds the int one). Its samples stand for ids: tests that
+# send one create the referenced row first and send that row's id.
+_INT_REFERENCE = FieldTypeSpec(
+    annotation="int",
+    annotation_import=None,
+    request_type="Int32",
+    response_type="int",
+    column="Integer",
+    tortoise_field="ForeignKeyField",
+    sample=1,
+    updated_sample=1,
+    invalid_sample="not an id",
+    unique_sample=None,
+    filter_parser="row_id",
+    invalid_filter="0",
+)
+_UUID_REFERENCE = FieldTypeSpec(
+    annotation="UUID",
+    annotation_import="from uuid import UUID",
+    request_type="UUID",
+    response_type="UUID",
+    column="Uuid",
+    tortoise_field="ForeignKeyField",
+    sample="00000000-0000-7000-8000-000000000001",
+    updated_sample="00000000-0000-7000-8000-000000000001",
+    invalid_sample="not an id",
+    unique_sample=None,
+    filter_parser="uuid_value",
+    invalid_filter="not-a-uuid",
+)
 
 FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
     {
@@ -229,24 +264,84 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             filter_parser=None,
             invalid_filter=None,
         ),
-        # The column of a reference holds the id of a row of its entity. Its samples stand for
-        # ids: tests that send one create the referenced row first and send that row's id.
-        FieldType.REF: FieldTypeSpec(
+        FieldType.REF: _INT_REFERENCE,
+    }
+)
+
+
+@dataclass(frozen=True)
+class KeyTypeSpec:
+    """How an entity's primary key ``id`` of one type is written in each generated layer, and
+    how its tests name a row that does not exist."""
+
+    annotation: str  # entities, contracts, use cases and repositories
+    annotation_import: str | None
+    column: str  # SQLAlchemy column type
+    column_options: str  # the rest of the id's mapped_column(...)
+    tortoise_field: str  # the id's field: ``fields.<this>``
+    generator_import: str | None  # what makes new keys in the service; None: the database
+    path_parser: str  # the function of the generated responses.py that reads a path id
+    filter_parser: str  # the function of the generated list_query.py of the ``id`` filter
+    invalid_filter: str  # a query-string value that parser refuses
+    answered: str  # the Python type of the id as the API answers it (JSON)
+    missing: str  # a Python literal of a key no row has
+    malformed: tuple[str, ...]  # path segments that are no key (404 as for a missing row)
+    reference: FieldTypeSpec  # the field type of a reference to an entity with this key
+
+
+KEY_TYPES: MappingProxyType[IdType, KeyTypeSpec] = MappingProxyType(
+    {
+        IdType.INT: KeyTypeSpec(
             annotation="int",
             annotation_import=None,
-            request_type="Int32",
-            response_type="int",
             column="Integer",
-            tortoise_field="ForeignKeyField",
-            sample=1,
-            updated_sample=1,
-            invalid_sample="not an id",
-            unique_sample=None,
+            column_options="primary_key=True, autoincrement=True",
+            tortoise_field="IntField(primary_key=True)",
+            generator_import=None,
+            path_parser="parse_id",
             filter_parser="row_id",
             invalid_filter="0",
+            answered="int",
+            missing="2_000_000_000",
+            malformed=("0", "-1", "abc", "1.5", "9" * 40),
+            reference=_INT_REFERENCE,
+        ),
+        # Version 7: the time in milliseconds first, so ids sort in creation order and new
+        # rows land at the end of the primary key's index; uuid_utils counts within a
+        # millisecond, so one process's keys are strictly increasing (docs/decisions.md).
+        IdType.UUID: KeyTypeSpec(
+            annotation="UUID",
+            annotation_import="from uuid import UUID",
+            column="Uuid",
+            column_options="primary_key=True, default=uuid7",
+            tortoise_field="UUIDField(primary_key=True, default=uuid7)",
+            generator_import="from uuid_utils.compat import uuid7",
+            path_parser="parse_uuid",
+            filter_parser="uuid_value",
+            invalid_filter="not-a-uuid",
+            answered="str",
+            missing='"00000000-0000-7000-8000-000000000000"',
+            malformed=(
+                "0",
+                "abc",
+                "2000000000",
+                "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f7",  # a digit short
+                "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f7g",
+                "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f70-",
+                "9" * 40,
+            ),
+            reference=_UUID_REFERENCE,
         ),
     }
 )
+
+
+def field_spec(field: Field, target_key: IdType = IdType.INT) -> FieldTypeSpec:
+    """The row of ``field``'s type; a reference's follows the key type of its entity."""
+    if field.type is FieldType.REF:
+        return KEY_TYPES[target_key].reference
+    return FIELD_TYPES[field.type]
+
 
 # The type of every entity's ``created_at`` and ``updated_at``: the templates import what it
 # needs themselves, so the import lists below leave it out.
@@ -264,20 +359,36 @@ class ListField:
     order_key: str | None  # see FieldTypeSpec.order_key
 
 
-# The id's parser: a positive integer up to the largest id (a reference's too, later).
-ID_PARSER = "row_id"
+def _specs(
+    fields: Iterable[Field], specs: Mapping[str, FieldTypeSpec] | None
+) -> list[FieldTypeSpec]:
+    """Each field's row: from ``specs`` (by field name) when given, else by its type."""
+    if specs is None:
+        return [FIELD_TYPES[field.type] for field in fields]
+    return [specs[field.name] for field in fields]
 
 
-def list_fields(fields: Iterable[Field]) -> tuple[ListField, ...]:
-    """The columns of an entity's list route, in the table's order: id, fields, timestamps."""
+def list_fields(
+    fields: Iterable[Field],
+    specs: Mapping[str, FieldTypeSpec] | None = None,
+    key: IdType = IdType.INT,
+) -> tuple[ListField, ...]:
+    """The columns of an entity's list route, in the table's order: id, fields, timestamps.
+
+    ``specs`` holds each field's row by name (a reference's follows its entity's key type);
+    ``key`` is the entity's own key type.
+    """
 
     def of(name: str, spec: FieldTypeSpec) -> ListField:
         return ListField(name, spec.filter_parser, spec.invalid_filter, spec.order_key)
 
+    fields = tuple(fields)
+    rows = zip(fields, _specs(fields, specs), strict=True)
     stamps = [of(name, TIMESTAMP) for name in ("created_at", "updated_at")]
+    key_spec = KEY_TYPES[key]
     return (
-        ListField("id", ID_PARSER, "0", None),
-        *(of(field.column, FIELD_TYPES[field.type]) for field in fields),
+        ListField("id", key_spec.filter_parser, key_spec.invalid_filter, None),
+        *(of(field.column, spec) for field, spec in rows),
         *stamps,
     )
 
@@ -331,14 +442,27 @@ class EntityImports:
     contracts: tuple[str, ...]
     fields_module: tuple[str, ...]  # names from fields.py, in the order fields first use them
     columns: tuple[str, ...]  # SQLAlchemy column classes, in the order fields first use them
-    # import lines of generic Tortoise fields' parameters, and of the fields' defaults
+    # import lines of generic Tortoise fields' parameters, of references' annotations, and
+    # of the fields' defaults
     tortoise: tuple[str, ...]
+    # import lines of the key types of the entity and of the entities its references name
+    keys: tuple[str, ...] = ()
+    generator: tuple[str, ...] = ()  # import line of what makes the entity's new keys
 
 
-def entity_imports(fields: Collection[Field]) -> EntityImports:
-    """The imports the types of ``fields`` need."""
-    used = [FIELD_TYPES[kind] for kind in dict.fromkeys(field.type for field in fields)]
-    annotations = {spec.annotation_import for spec in used} - {TIMESTAMP.annotation_import}
+def entity_imports(
+    fields: Collection[Field],
+    specs: Mapping[str, FieldTypeSpec] | None = None,
+    key: IdType = IdType.INT,
+) -> EntityImports:
+    """The imports the types of ``fields`` (rows in ``specs``, see `list_fields`) and the
+    entity's key of type ``key`` need."""
+    # One of each row, in the order the fields first use them (rows are not hashable).
+    used = list({id(spec): spec for spec in _specs(fields, specs)}.values())
+    key_spec = KEY_TYPES[key]
+    key_import = {key_spec.annotation_import}
+    annotations = {spec.annotation_import for spec in used} | key_import
+    annotations -= {TIMESTAMP.annotation_import}
     fields_module = dict.fromkeys(name for spec in used for name in spec.fields_module_types())
     for name in TIMESTAMP.fields_module_types():
         fields_module.pop(name, None)
@@ -347,11 +471,21 @@ def entity_imports(fields: Collection[Field]) -> EntityImports:
         field_default(field.default).python_import for field in fields if field.default is not None
     }
     contracts = {line for spec in used for line in spec.contract_imports()} | defaults
-    foreign_key = ["ForeignKey"] if any(field.type is FieldType.REF for field in fields) else []
+    contracts |= key_import
+    references = [spec for spec in used if spec.tortoise_field == "ForeignKeyField"]
+    foreign_key = ["ForeignKey"] if references else []
+    referenced = {spec.annotation_import for spec in references}
+    generator = {key_spec.generator_import}
+    # The snippets import the int key's Integer themselves, as the timestamps' DateTime.
+    key_column = [] if key is IdType.INT else [key_spec.column]
     return EntityImports(
         annotations=tuple(sorted(line for line in annotations if line)),
         contracts=tuple(sorted(line for line in contracts if line)),
         fields_module=tuple(fields_module),
-        columns=tuple(dict.fromkeys([*(spec.column_class for spec in used), *foreign_key])),
-        tortoise=tuple(sorted(line for line in generic | defaults if line)),
+        columns=tuple(
+            dict.fromkeys([*(spec.column_class for spec in used), *foreign_key, *key_column])
+        ),
+        tortoise=tuple(sorted(line for line in generic | defaults | referenced if line)),
+        keys=tuple(sorted(line for line in key_import | referenced if line)),
+        generator=tuple(line for line in generator if line),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from scaffold.operations.entity_sources import (
     unified_diff,
 )
 from scaffold.project.config import ProjectConfig, load_project
-from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
+from scaffold.project.entities import EntityName, Field, IdType, parse_entity_name, parse_fields
 from scaffold.project.entity_files import record_content, record_path
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
@@ -56,7 +57,7 @@ def _taken_names(config: ProjectConfig) -> frozenset[str]:
 
 
 def _imported_names(
-    config: ProjectConfig, name: EntityName, fields: tuple[Field, ...]
+    config: ProjectConfig, name: EntityName, fields: tuple[Field, ...], id_type: IdType
 ) -> frozenset[str]:
     """Every name the entity's code imports, or that the files it lands in define.
 
@@ -69,7 +70,7 @@ def _imported_names(
         dataclasses.replace(item, target="probe") if item.target == name.module else item
         for item in fields
     )
-    probe = render_entity(config, parse_entity_name("probe"), probing)
+    probe = render_entity(config, parse_entity_name("probe"), probing, id_type)
     sources = [c.decode("utf-8") for p, c in probe.files.items() if p.suffix == ".py"]
     sources += [*probe.snippets.values()]
     sources += [p.read_text(encoding="utf-8") for p in probe.snippets if p.is_file()]
@@ -100,16 +101,43 @@ def _refuse_shadowing(name: EntityName, imported: frozenset[str]) -> None:
             )
 
 
+# What a service needs for UUID keys: create puts it among every service's dependencies.
+UUID_KEY_DEPENDENCY = "uuid-utils"
+
+
+def _refuse_without_uuid_keys(config: ProjectConfig, id_type: IdType) -> None:
+    """A service created before keys were typed lacks what UUID keys need (the generator's
+    package and ``parse_uuid`` in its responses module): refuse rather than write code that
+    cannot start."""
+    if id_type is not IdType.UUID:
+        return
+    dependencies = config.document.get("project", {}).get("dependencies", [])
+    # A requirement's name is what precedes its extras, version or marker (PEP 508).
+    names = {
+        re.split(r"[\s\[<>=!~;@]", str(item).strip(), maxsplit=1)[0].lower().replace("_", "-")
+        for item in dependencies
+    }
+    if UUID_KEY_DEPENDENCY not in names:
+        raise UsageError(
+            f"--id-type uuid needs the {UUID_KEY_DEPENDENCY} package, which {config.pyproject} "
+            "does not list (the service was created before UUID keys); add entities with "
+            "--id-type int, or create the service again with this version."
+        )
+
+
 def add_entity(
     *,
     project: Path,
     entity: str,
     fields: str | None = None,
+    id_type: IdType | None = None,
     allow_dirty: bool = False,
     dry_run: bool = False,
     reporter: Reporter | None = None,
 ) -> AddResult:
     """Add ``entity`` (with ``fields``) to the project at ``project``.
+
+    Its key is of ``id_type``, by default the service's (``[tool.robyn-config] id_type``).
 
     Everything is computed in memory first; nothing is written in a dry run or when any input
     or edit is refused. The writes go through one `Transaction`: on failure (Ctrl-C included)
@@ -123,9 +151,11 @@ def add_entity(
     parsed_fields = parse_fields(fields)
     if name.module in config.entities:
         raise UsageError(f"The entity {name.module!r} already exists in {config.root}.")
+    key = config.id_type if id_type is None else id_type
+    _refuse_without_uuid_keys(config, key)
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
-    rendered = render_entity(config, name, parsed_fields)
+    rendered = render_entity(config, name, parsed_fields, key)
     record = record_path(config.root, name.module)
     existing = sorted(
         str(relative(config, path)) for path in [*rendered.files, record] if path.exists()
@@ -135,7 +165,7 @@ def add_entity(
             f"The entity {name.module!r} already exists: {', '.join(existing)} "
             "would be overwritten."
         )
-    _refuse_shadowing(name, _imported_names(config, name, parsed_fields))
+    _refuse_shadowing(name, _imported_names(config, name, parsed_fields, key))
 
     sources = edited_sources(config, entity_edits(config, name, rendered), "add")
     new_files, operators_layout = tidy_sources(config, sources, rendered.files)
@@ -144,7 +174,7 @@ def add_entity(
     fields_spec = " ".join(item.spec for item in parsed_fields)
     sources[config.pyproject] = (
         config.pyproject.read_text(encoding="utf-8"),
-        config.with_entity(name.module, fields_spec),
+        config.with_entity(name.module, fields_spec, key),
     )
 
     result = AddResult(project=config.root, entity=name, fields=parsed_fields, dry_run=dry_run)

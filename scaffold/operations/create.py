@@ -12,6 +12,7 @@ from scaffold.errors import UsageError
 from scaffold.generation import project as blueprint
 from scaffold.generation.render import RenderedFile
 from scaffold.matrix import Stack
+from scaffold.project.entities import IdType
 from scaffold.project.names import validate_project_name
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.journal import OUTSIDE_GIT_NAME
@@ -85,11 +86,15 @@ def create_project(
     stack: Stack,
     destination: Path | None = None,
     index_url: str | None = None,
+    id_type: IdType = IdType.INT,
     git: bool = True,
     dry_run: bool = False,
     reporter: Reporter | None = None,
 ) -> CreateResult:
     """Create the project ``name`` for ``stack`` in ``destination`` (default ``./name``).
+
+    ``id_type`` is the service's default key type (``[tool.robyn-config] id_type``), which
+    `add` gives an entity unless told otherwise.
 
     Everything is validated before anything is written. On failure (Ctrl-C included) a
     destination that create made is removed; in an existing destination only what create
@@ -106,7 +111,7 @@ def create_project(
         if git and shutil.which("git") is None:
             raise UsageError("git is not installed or not on PATH; install git or pass --no-git.")
 
-    files = blueprint.project_files(name=name, stack=stack, index_url=index_url)
+    files = blueprint.project_files(name=name, stack=stack, index_url=index_url, id_type=id_type)
     result = CreateResult(destination=destination, stack=stack, dry_run=dry_run)
     result.files = _plan(destination, files, spec.lock_file)
     conflicts = [str(item.path) for item in result.files if item.status is FileStatus.CONFLICT]

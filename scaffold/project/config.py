@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from tomlkit.items import Table
 
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager, Stack, parse_choice
-from scaffold.project.entities import Field, parse_fields
-from scaffold.project.layout import DEFAULT_ADD_PATHS, SECTION
+from scaffold.project.entities import Field, IdType, parse_fields
+from scaffold.project.layout import DEFAULT_ADD_PATHS, ID_TYPES_TABLE, SECTION
 
 __all__ = ["DEFAULT_ADD_PATHS", "ProjectConfig", "load_project"]
 
@@ -28,6 +29,10 @@ class ProjectConfig:
     add_paths: dict[str, Path]
     entities: dict[str, str]
     document: tomlkit.TOMLDocument
+    # The service's default key type (``id_type``; absent: int, as before keys were typed),
+    # and the entities whose key is not an int (``[tool.robyn-config.id_types]``).
+    id_type: IdType = IdType.INT
+    id_types: dict[str, IdType] = dataclasses.field(default_factory=dict)
 
     @property
     def pyproject(self) -> Path:
@@ -44,18 +49,22 @@ class ProjectConfig:
                 f"{spec!r}); restore that entry from git."
             ) from None
 
-    def with_entity(self, module: str, fields_spec: str) -> str:
-        """The pyproject text with ``module`` recorded in ``[tool.robyn-config.entities]``."""
+    def entity_id_type(self, module: str) -> IdType:
+        """The key type of the entity ``module``: recorded in ``id_types`` unless an int."""
+        return self.id_types.get(module, IdType.INT)
+
+    def with_entity(self, module: str, fields_spec: str, id_type: IdType | None = None) -> str:
+        """The pyproject text with ``module`` recorded in ``[tool.robyn-config.entities]``.
+
+        A key type other than int is recorded in ``[tool.robyn-config.id_types]`` too;
+        ``None`` keeps what is recorded (add-fields).
+        """
         original = tomlkit.dumps(self.document)
         document = tomlkit.parse(original)
         section = document["tool"]["robyn-config"]
-        if "entities" in section:
-            section["entities"][module] = fields_spec
-            return tomlkit.dumps(document)
-        entities = tomlkit.table()
-        entities.add(module, fields_spec)
-        entities.add(tomlkit.nl())  # a blank line before the next table, like the others
-        section["entities"] = entities
+        _set_entry(section, "entities", module, fields_spec)
+        if id_type is not None and id_type is not IdType.INT:
+            _set_entry(section, ID_TYPES_TABLE, module, id_type.value)
         text = tomlkit.dumps(document)
         if text.endswith("\n\n") and not original.endswith("\n\n"):
             text = text.rstrip("\n") + "\n"  # the new table is the last one: no blank at EOF
@@ -70,15 +79,28 @@ class ProjectConfig:
         original = tomlkit.dumps(self.document)
         document = tomlkit.parse(original)
         section = document["tool"]["robyn-config"]
-        entities = section["entities"]
-        del entities[module]
-        if entities:
-            return tomlkit.dumps(document)
-        del section["entities"]
+        for table in ("entities", ID_TYPES_TABLE):
+            entries = section.get(table)
+            if entries is None or module not in entries:
+                continue
+            del entries[module]
+            if not entries:
+                del section[table]
         text = tomlkit.dumps(document)
         if text.endswith("\n\n") and not original.endswith("\n\n"):
             text = text.rstrip("\n") + "\n"  # it was the last table: its blank line goes too
         return text
+
+
+def _set_entry(section: Any, table: str, key: str, value: str) -> None:
+    """``key = value`` in the sub-table ``table`` of ``section``, made when absent."""
+    if table in section:
+        section[table][key] = value
+        return
+    entries = tomlkit.table()
+    entries.add(key, value)
+    entries.add(tomlkit.nl())  # a blank line before the next table, like the others
+    section[table] = entries
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -146,6 +168,7 @@ def load_project(root: Path) -> ProjectConfig:
         str(k): str(v)
         for k, v in _table(settings.get("entities", {}), "[tool.robyn-config.entities]").items()
     }
+    recorded = _table(settings.get(ID_TYPES_TABLE, {}), f"[tool.robyn-config.{ID_TYPES_TABLE}]")
     return ProjectConfig(
         root=root,
         stack=stack,
@@ -153,4 +176,11 @@ def load_project(root: Path) -> ProjectConfig:
         add_paths=add_paths,
         entities=entities,
         document=document,
+        id_type=parse_choice(IdType, str(settings.get("id_type", "int")), f"{SECTION} id_type"),
+        id_types={
+            str(module): parse_choice(
+                IdType, str(value), f"[tool.robyn-config.{ID_TYPES_TABLE}] {module}"
+            )
+            for module, value in recorded.items()
+        },
     )

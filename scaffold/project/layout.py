@@ -16,6 +16,7 @@ from scaffold.matrix import Design
 __all__ = [
     "APP_LAYOUT",
     "DEFAULT_ADD_PATHS",
+    "ID_TYPES_TABLE",
     "REGISTRY_FUNCTION",
     "SECTION",
     "TEMPLATE_PATHS",
@@ -27,6 +28,8 @@ __all__ = [
 ]
 
 SECTION = "[tool.robyn-config]"
+# The sub-table of [tool.robyn-config] recording each entity whose key is not an int.
+ID_TYPES_TABLE = "id_types"
 # The function of the route registry that `add` appends ``<module>.register(app)`` to.
 REGISTRY_FUNCTION = "register_routes"
 
