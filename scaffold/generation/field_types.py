@@ -441,10 +441,13 @@ class EntityImports:
     # import lines of request/response types not in fields.py, and of the fields' defaults
     contracts: tuple[str, ...]
     fields_module: tuple[str, ...]  # names from fields.py, in the order fields first use them
-    columns: tuple[str, ...]  # SQLAlchemy column classes, in the order fields first use them
+    # SQLAlchemy column classes, in the order fields first use them (the snippets import the
+    # key's and the timestamps' themselves)
+    columns: tuple[str, ...]
     # import lines of generic Tortoise fields' parameters, of references' annotations, and
     # of the fields' defaults
     tortoise: tuple[str, ...]
+    key: tuple[str, ...] = ()  # import line of the entity's key type
     # import lines of the key types of the entity and of the entities its references name
     keys: tuple[str, ...] = ()
     generator: tuple[str, ...] = ()  # import line of what makes the entity's new keys
@@ -476,16 +479,13 @@ def entity_imports(
     foreign_key = ["ForeignKey"] if references else []
     referenced = {spec.annotation_import for spec in references}
     generator = {key_spec.generator_import}
-    # The snippets import the int key's Integer themselves, as the timestamps' DateTime.
-    key_column = [] if key is IdType.INT else [key_spec.column]
     return EntityImports(
         annotations=tuple(sorted(line for line in annotations if line)),
         contracts=tuple(sorted(line for line in contracts if line)),
         fields_module=tuple(fields_module),
-        columns=tuple(
-            dict.fromkeys([*(spec.column_class for spec in used), *foreign_key, *key_column])
-        ),
+        columns=tuple(dict.fromkeys([*(spec.column_class for spec in used), *foreign_key])),
         tortoise=tuple(sorted(line for line in generic | defaults | referenced if line)),
+        key=tuple(line for line in key_import if line),
         keys=tuple(sorted(line for line in key_import | referenced if line)),
         generator=tuple(line for line in generator if line),
     )
