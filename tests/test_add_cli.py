@@ -6,6 +6,7 @@ Bad input: exit status 2, exactly one line on stderr, no traceback, nothing writ
 from __future__ import annotations
 
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -368,3 +369,84 @@ def test_create_then_add_with_real_uv_and_run_the_entity_tests(
         *map(str, tests),
         cwd=project,
     )
+
+
+# --- key types (docs/design.md §3 add, "The key") ----------------------------------------------
+
+
+def added(project: Path, *args: str) -> None:
+    """Run add with ``args`` in ``project`` and commit what it wrote."""
+    completed = run("add", *args, cwd=project)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", f"add {args[0]}")
+
+
+@pytest.fixture
+def uuid_project(tmp_path: Path, lock_calls: list[object]) -> Path:
+    """A ddd-sqlalchemy service created with ``--id-type uuid``."""
+    from scaffold.matrix import Stack
+    from scaffold.operations.create import create_project
+    from scaffold.project.entities import IdType
+
+    target = tmp_path / "uuid-service"
+    create_project(
+        name="demo",
+        stack=Stack.from_id("ddd-sqlalchemy-uv"),
+        destination=target,
+        id_type=IdType.UUID,
+    )
+    return target
+
+
+@pytest.mark.parametrize("value", ["long", "UUID"])
+def test_an_unknown_id_type_is_refused(project: Path, value: str) -> None:
+    fragments = ("--id-type", repr(value), "int, uuid")
+    refused(project, "customer", "--id-type", value, fragments=fragments, cwd=project)
+
+
+def test_uuid_keys_in_a_service_made_before_them_are_refused(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    lines = pyproject.read_text().splitlines(keepends=True)
+    pyproject.write_text("".join(line for line in lines if "uuid-utils" not in line))
+    git(project, "commit", "-q", "-am", "a service from before UUID keys")
+    refused(project, "customer", "--id-type", "uuid", fragments=("uuid-utils",), cwd=project)
+    # Its int entities are unaffected.
+    added(project, "customer")
+
+
+def test_an_entity_with_a_uuid_key_and_a_reference_to_it(project: Path) -> None:
+    added(project, "customer", "--fields", "name:str", "--id-type", "uuid")
+    added(project, "order", "--fields", "customer:ref total:decimal=0")
+    section = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["robyn-config"]
+    assert section["id_types"] == {"customer": "uuid"}  # order has the service's int key
+    tables = (project / "src/app/infrastructure/database/tables.py").read_text()
+    assert "id: Mapped[UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)" in tables
+    assert "from uuid_utils.compat import uuid7" in tables
+    assert "customer_id: Mapped[UUID] = mapped_column(\n        Uuid, ForeignKey(" in tables
+    assert tables.count("mapped_column(Integer, primary_key=True, autoincrement=True)") == 1
+    presentation = project / "src/app/presentation"
+    customer_routes = (presentation / "customer/routes.py").read_text()
+    assert "customer_id = parse_uuid(request, WHAT)" in customer_routes
+    order_contracts = (presentation / "order/contracts.py").read_text()
+    assert "    id: int\n    customer_id: UUID\n" in order_contracts
+    assert '"customer_id": uuid_value,' in order_contracts
+    order_routes = (presentation / "order/routes.py").read_text()
+    assert 'customer_id = parse_uuid(request, "customer")' in order_routes  # the nested list
+    assert "order_id = parse_id(request, WHAT)" in order_routes
+    order_tests = (project / "tests/test_order_api.py").read_text()
+    assert '"customer_id": "00000000-0000-7000-8000-000000000000",' in order_tests
+
+
+def test_the_service_default_key_type_and_its_override(uuid_project: Path) -> None:
+    added(uuid_project, "customer")
+    added(uuid_project, "note", "--id-type", "int", "--fields", "customer:ref text:str")
+    section = tomllib.loads((uuid_project / "pyproject.toml").read_text())["tool"]["robyn-config"]
+    assert section["id_type"] == "uuid"
+    assert section["id_types"] == {"customer": "uuid"}
+    contracts = uuid_project / "src/app/presentation"
+    assert "    id: UUID\n" in (contracts / "customer/contracts.py").read_text()
+    assert "    id: int\n    customer_id: UUID\n" in (contracts / "note/contracts.py").read_text()
+    customer_tests = (uuid_project / "tests/test_customer_api.py").read_text()
+    assert 'MISSING_ID = "00000000-0000-7000-8000-000000000000"' in customer_tests
+    assert 'assert UUID(item["id"]).version == 7' in customer_tests

@@ -122,6 +122,13 @@ def test_unknown_command(tmp_path: Path) -> None:
     assert "destroy" in completed.stderr
 
 
+@pytest.mark.parametrize("value", ["long", "UUID", ""])
+def test_invalid_id_type(value: str, tmp_path: Path) -> None:
+    completed = run("create", "demo", "--id-type", value, cwd=tmp_path)
+    assert_usage_error(completed, "--id-type", repr(value), "int, uuid")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("url", ["mirror.invalid/simple", "ftp://mirror.invalid/x"])
 def test_invalid_index_url(url: str, tmp_path: Path) -> None:
     completed = run("create", "demo", "--index-url", url, "--dry-run", cwd=tmp_path)
@@ -183,7 +190,14 @@ def test_dry_run_in_existing_destination_lists_identical(tmp_path: Path) -> None
 def test_help(args: tuple[str, ...], tmp_path: Path) -> None:
     completed = run(*args, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
-    for option in ("--design", "--orm", "--package-manager", "--index-url", "--dry-run"):
+    for option in (
+        "--design",
+        "--orm",
+        "--package-manager",
+        "--index-url",
+        "--id-type",
+        "--dry-run",
+    ):
         assert option in completed.stdout
     assert "--no-git" in completed.stdout or "--[no-]git" in completed.stdout
     assert "ddd|mvc" in completed.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -14,6 +15,7 @@ from scaffold.errors import UsageError
 from scaffold.generation import project as blueprint
 from scaffold.matrix import STACKS, PackageManager, Stack
 from scaffold.operations.create import create_project
+from scaffold.project.entities import IdType
 from scaffold.reporting import FileStatus
 from tests.helpers import git, manifest, populate_existing
 
@@ -303,3 +305,13 @@ def test_invalid_name_writes_nothing(name: str, tmp_path: Path, lock_calls: list
     with pytest.raises(UsageError):
         create_project(name=name, stack=UV)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("key", list(IdType))
+def test_id_type_reaches_the_pyproject(key: IdType, tmp_path: Path, lock_calls: list) -> None:
+    destination = tmp_path / "svc"
+    create_project(name=NAME, stack=UV, destination=destination, id_type=key, git=False)
+    data = tomllib.loads((destination / "pyproject.toml").read_text())
+    assert data["tool"]["robyn-config"]["id_type"] == key.value
+    # Every service can make UUID keys: add --id-type uuid cannot change the lock file.
+    assert any(item.startswith("uuid-utils>=") for item in data["project"]["dependencies"])

@@ -11,6 +11,7 @@ import pytest
 from scaffold.errors import UsageError
 from scaffold.matrix import Design, Orm, PackageManager
 from scaffold.project.config import load_project
+from scaffold.project.entities import IdType
 from scaffold.project.layout import DEFAULT_ADD_PATHS
 from tests.conftest import ProjectFactory
 
@@ -281,3 +282,75 @@ def test_without_entity_keeps_the_other_entities_as_they_are(tmp_path: Path, rem
     (tmp_path / "pyproject.toml").write_text(original)
     text = load_project(tmp_path).without_entity(removed)
     assert text == original.replace(entries[removed], "")
+
+
+# --- key types (docs/design.md §3 add, "The key") ----------------------------------------------
+
+
+def test_a_project_without_id_type_has_int_keys(tmp_path: Path) -> None:
+    config = load_project(write_pyproject(tmp_path, robyn_config()))
+    assert config.id_type is IdType.INT
+    assert config.id_types == {}
+    assert config.entity_id_type("product") is IdType.INT
+
+
+def test_the_service_default_and_each_entitys_key_type_are_read(tmp_path: Path) -> None:
+    text = robyn_config() + 'id_type = "uuid"\n\n[tool.robyn-config.id_types]\ncustomer = "uuid"\n'
+    config = load_project(write_pyproject(tmp_path, text))
+    assert config.id_type is IdType.UUID
+    assert config.entity_id_type("customer") is IdType.UUID
+    # An entity not listed has an int key, whatever the service's default.
+    assert config.entity_id_type("order") is IdType.INT
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('id_type = "long"\n', "id_type"),
+        ('\n[tool.robyn-config.id_types]\ncustomer = "long"\n', "customer"),
+    ],
+    ids=["service", "entity"],
+)
+def test_an_unknown_key_type_is_refused_with_the_choices(
+    tmp_path: Path, text: str, named: str
+) -> None:
+    message = refused(write_pyproject(tmp_path, robyn_config() + text))
+    assert named in message
+    assert "'long'" in message
+    assert "int, uuid" in message
+
+
+def test_with_entity_records_a_uuid_key_and_without_entity_takes_it_back(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(COMMENTED)
+    states = [COMMENTED]
+    for module, key in [("customer", IdType.UUID), ("order", IdType.INT), ("tag", IdType.UUID)]:
+        text = load_project(tmp_path).with_entity(module, "name:str", key)
+        (tmp_path / "pyproject.toml").write_text(text)
+        states.append(text)
+    section = tomllib.loads(states[-1])["tool"]["robyn-config"]
+    assert section["id_types"] == {"customer": "uuid", "tag": "uuid"}
+    assert list(section["entities"]) == ["customer", "order", "tag"]
+    config = load_project(tmp_path)
+    assert [config.entity_id_type(m) for m in ("customer", "order")] == [IdType.UUID, IdType.INT]
+    # add-fields keeps the recorded key type.
+    grown = config.with_entity("customer", "name:str phone:str?")
+    assert tomllib.loads(grown)["tool"]["robyn-config"]["id_types"]["customer"] == "uuid"
+    # Each remove gives back the text before its add, the emptied tables going too.
+    for module, before in zip(["tag", "order", "customer"], reversed(states[:-1]), strict=True):
+        text = load_project(tmp_path).without_entity(module)
+        assert text == before
+        (tmp_path / "pyproject.toml").write_text(text)
+
+
+def test_a_created_project_records_its_default_key_type(
+    tmp_path: Path, lock_calls: list[object]
+) -> None:
+    from scaffold.matrix import Stack
+    from scaffold.operations.create import create_project
+
+    for key in IdType:
+        target = tmp_path / key.value
+        create_project(
+            name="demo", stack=Stack.from_id("mvc-tortoise-uv"), destination=target, id_type=key
+        )
+        assert load_project(target).id_type is key

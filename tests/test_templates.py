@@ -9,10 +9,16 @@ from collections import defaultdict
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from scaffold.generation.field_types import FIELD_TYPES, entity_imports, list_fields
+from scaffold.generation.field_types import (
+    FIELD_TYPES,
+    KEY_TYPES,
+    entity_imports,
+    field_spec,
+    list_fields,
+)
 from scaffold.generation.render import template_root
 from scaffold.matrix import Design
-from scaffold.project.entities import FieldType, parse_fields
+from scaffold.project.entities import FieldType, IdType, parse_fields
 from scaffold.project.layout import DEFAULT_ADD_PATHS, module_name, project_modules
 from scaffold.project.layout import TEMPLATE_PATHS as PATHS
 
@@ -200,3 +206,43 @@ def test_every_filter_parser_is_defined_in_list_query_and_has_a_refused_value() 
         if column.parser is not None:
             assert column.parser in defined, column
             assert column.invalid_filter is not None, column
+
+
+def test_a_uuid_key_and_references_follow_their_entitys_key_type() -> None:
+    fields = parse_fields("customer:ref tag:ref(label)? name:str")
+    specs = {
+        "customer": field_spec(fields[0], IdType.UUID),
+        "tag": field_spec(fields[1], IdType.INT),
+        "name": field_spec(fields[2]),
+    }
+    assert specs["customer"] is KEY_TYPES[IdType.UUID].reference
+    assert specs["tag"] is FIELD_TYPES[FieldType.REF] is KEY_TYPES[IdType.INT].reference
+    columns = list_fields(fields, specs, IdType.UUID)
+    assert [(column.name, column.parser) for column in columns[:4]] == [
+        ("id", "uuid_value"),
+        ("customer_id", "uuid_value"),
+        ("tag_id", "row_id"),
+        ("name", "short_text"),
+    ]
+    imports = entity_imports(fields, specs, IdType.UUID)
+    assert imports.key == imports.keys == ("from uuid import UUID",)
+    assert imports.generator == ("from uuid_utils.compat import uuid7",)
+    assert "from uuid import UUID" in imports.annotations
+    assert "from uuid import UUID" in imports.contracts
+    assert imports.columns == ("Uuid", "Integer", "String", "ForeignKey")
+    # An int entity refers to a uuid one: its own key needs nothing, its use cases UUID.
+    plain = entity_imports(fields, specs, IdType.INT)
+    assert (plain.key, plain.keys, plain.generator) == ((), ("from uuid import UUID",), ())
+
+
+def test_every_key_types_parsers_are_defined_in_the_generated_modules() -> None:
+    routes = TEMPLATES / "project" / "base" / "__routes__"
+    functions = {
+        name: set(re.findall(r"^def ([a-z][a-z0-9_]*)\(", (routes / name).read_text(), re.M))
+        for name in ("list_query.py.jinja", "responses.py.jinja")
+    }
+    for key in KEY_TYPES.values():
+        assert key.filter_parser in functions["list_query.py.jinja"], key
+        assert key.path_parser in functions["responses.py.jinja"], key
+        assert key.reference.filter_parser in functions["list_query.py.jinja"], key
+        assert key.missing not in key.malformed
