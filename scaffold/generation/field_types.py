@@ -327,7 +327,7 @@ KEY_TYPES: MappingProxyType[IdType, KeyTypeSpec] = MappingProxyType(
                 "2000000000",
                 "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f7",  # a digit short
                 "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f7g",
-                "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f70-",
+                "0189e0b6-7c3a-7d4e-9f10-2b3c4d5e6f70ab",  # two digits too many
                 "9" * 40,
             ),
             reference=_UUID_REFERENCE,
