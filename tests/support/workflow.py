@@ -52,6 +52,9 @@ RETIRED_ENTITY = ("coupon", "code:str:unique")
 RETIRED_TABLE = "coupons"
 # The tables of MATRIX_ENTITIES.
 ENTITY_TABLES = ("products", "order_items")
+# The cell whose service is created with `--id-type uuid`: its entities have UUID keys (in
+# its pg session too), the other cells keep the default int keys.
+UUID_KEY_CELL = "mvc-tortoise-poetry"
 # The generated project's default database: the one `make makemigration` diffs against.
 SQLITE_URL = "sqlite:///./app.db"
 
@@ -128,6 +131,8 @@ class CellWorkflow:
         create += ["--package-manager", self.stack.package_manager.value]
         if self.stack.package_manager is PackageManager.POETRY:
             create += ["--index-url", index_url()]
+        if self.stack.id == UUID_KEY_CELL:
+            create += ["--id-type", "uuid"]
         self.session.run(*create)
         self.make("install.dev")
         if self.checks:
