@@ -18,6 +18,7 @@ from tests.support.workflow import (
     ENTITY_TABLES,
     MATRIX_ENTITIES,
     RETIRED_TABLE,
+    UUID_KEY_CELL,
     CellWorkflow,
     sqlite_tables,
 )
@@ -132,8 +133,16 @@ def expect_portable_migrations(reporter: Reporter, project: Path, stack: Stack) 
     source = entities.read_text() if entities else ""
     # upgrade(): the SQLite branch is indented under the `if`, PostgreSQL's return is not.
     sqlite_sql, _, postgres_sql = source.partition("\n    return ")
-    if not ("AUTOINCREMENT" in sqlite_sql and "SERIAL" in postgres_sql):
+    # Each dialect's own key column: an int key numbered by the database, or a UUID key.
+    uuid_keys = stack.id == UUID_KEY_CELL
+    sqlite_key, postgres_key = (
+        ('"id" CHAR(36)', '"id" UUID') if uuid_keys else ("AUTOINCREMENT", "SERIAL")
+    )
+    if not (sqlite_key in sqlite_sql and postgres_key in postgres_sql):
         reporter.error(
             f"the entities revision does not split SQLite and PostgreSQL DDL: {entities}"
         )
-    reporter.log("Aerich revisions pick their SQL by dialect (AUTOINCREMENT for SQLite only)")
+    reporter.log(
+        f"Aerich revisions pick their SQL by dialect ({sqlite_key} for SQLite, {postgres_key} "
+        "for PostgreSQL)"
+    )

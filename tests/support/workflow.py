@@ -34,6 +34,7 @@ __all__ = [
     "MATRIX_ENTITIES",
     "RETIRED_TABLE",
     "SQLITE_URL",
+    "UUID_KEY_CELL",
     "CellWorkflow",
     "sqlite_tables",
 ]
