@@ -80,6 +80,8 @@ def test_invoke_from_the_checkout(project: Path) -> None:
         (("product", "--fields", "name:str?"), ("already has the field 'name'",)),
         (("product", "--fields", "stock:int"), ("give it a default or make it optional",)),
         (("product", "--fields", "sku:str?:unique=x"), ("unique and has a default",)),
+        (("product", "--fields", "customer:ref?"), ("'customer'", "not an entity of this service")),
+        (("product", "--fields", "parent:ref(product)"), ("'product' itself", "nullable")),
         (("product", "--fields"), ("--fields",)),
         (("product", "--colour"), ("--colour",)),
     ],
