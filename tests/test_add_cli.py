@@ -276,6 +276,11 @@ def test_a_reference_in_a_project_without_entities_names_none(project: Path) -> 
     )
 
 
+def test_help_names_the_reference_grammar(project: Path) -> None:
+    completed = assert_exit(run("add", "--help", cwd=project))
+    assert "'customer:ref' (or 'buyer:ref(customer)')" in " ".join(completed.stdout.split())
+
+
 def test_a_reference_is_refused_before_the_dirty_tree(project: Path) -> None:
     (project / "notes.txt").write_text("uncommitted\n")
     refused(project, "order", "--fields", "customer:ref", fragments=("not an entity",), cwd=project)

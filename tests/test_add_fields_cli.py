@@ -100,3 +100,4 @@ def test_a_dirty_tree_is_refused(project: Path) -> None:
 def test_help_names_the_grammar() -> None:
     completed = assert_exit(run("add-fields", "--help", cwd=REPO_ROOT))
     assert "name:type[?][:unique][:index][=default]" in completed.stdout
+    assert "(a reference, '?')" in " ".join(completed.stdout.split())
