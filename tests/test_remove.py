@@ -373,6 +373,19 @@ def test_an_entity_others_refer_to_is_refused_naming_them(new_project: ProjectFa
     remove_entity(project=project, entity="product")
 
 
+def test_another_entity_s_unreadable_entry_is_refused_naming_it(
+    new_project: ProjectFactory,
+) -> None:
+    # Whether it refers to the entity cannot be told.
+    project = new_project("ddd-sqlalchemy-uv")
+    add(project)
+    add(project, "order", "quantity:int")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"quantity:int"', '"product:reff"'))
+    commit(project, "a hand edit")
+    refused(project, "[tool.robyn-config.entities] order = 'product:reff'", "restore that entry")
+
+
 def test_an_entity_referring_to_itself_is_removed_as_it_was_added(
     new_project: ProjectFactory,
 ) -> None:
