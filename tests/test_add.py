@@ -385,7 +385,7 @@ def test_references_to_an_entity_of_the_service_and_nullably_to_itself(
 ) -> None:
     project = new_project("ddd-sqlalchemy-uv")
     add_entity(project=project, entity="customer")
-    order = "customer:ref buyer:ref(customer)?:set-null parent:ref(order)? total:decimal=0"
+    order = "buyer:ref(customer)?:set-null customer:ref parent:ref(order)? total:decimal=0"
     add_entity(project=project, entity="order", fields=order, allow_dirty=True)
     entities = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["robyn-config"]
     assert entities["entities"] == {"customer": "name:str", "order": order}

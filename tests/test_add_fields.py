@@ -325,6 +325,22 @@ def test_a_nullable_reference_to_another_entity_and_to_itself(project: Path) -> 
     assert entities["entities"]["product"] == f"{FIRST} {fields}"
 
 
+@pytest.mark.parametrize("stack_id", ["ddd-sqlalchemy-uv", "mvc-sqlalchemy-uv"])
+def test_a_new_reference_gives_what_add_gives_at_once(
+    new_project: ProjectFactory, stack_id: str, tmp_path: Path
+) -> None:
+    project = with_customer(new_project(stack_id))
+    add_entity(project=project, entity="product", fields=FIRST)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add product")
+    result = add_fields(project=project, entity="product", fields="maker:ref(customer)? note:text?")
+    assert TABLES[stack_id.split("-")[0]] in relative(project, result.modified)
+    once = with_customer(new_project(stack_id, destination=tmp_path / "at-once"))
+    add_entity(project=once, entity="product", fields=f"{FIRST} maker:ref(customer)? note:text?")
+    assert without_git(project) == without_git(once)
+    ruff_passes(project)
+
+
 @pytest.mark.parametrize(
     ("first", "fields", "fragment"),
     [

@@ -255,13 +255,16 @@ def _snippet_edits(
             raise SourceShapeError(
                 f"{shown} has no class {name!r} of the entity; restore it (or its name) first."
             )
-        held = sorted({key for item in added for key in (item.name, item.column)} & attributes)
+        # A reference's attribute is its column (``customer_id``) in one ORM, its name in the
+        # other: the class lines of either are the new field's.
+        keys = tuple(key for item in added for key in dict.fromkeys((item.name, item.column)))
+        held = sorted(set(keys) & attributes)
         if held:
             raise UsageError(
                 f"The class {name} in {shown} already has {_quoted(held)}; remove "
                 f"{'it' if len(held) == 1 else 'them'} there or choose other names."
             )
-        edits.append(EnsureClassFields(name, after, tuple(item.name for item in added)))
+        edits.append(EnsureClassFields(name, after, keys))
     elif before is not None and before != after:
         # MVC's repository class depends on the unique fields only: when they change it is
         # generated again, unless the operator changed it since.
