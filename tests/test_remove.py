@@ -357,7 +357,8 @@ def test_an_entity_others_refer_to_is_refused_naming_them(new_project: ProjectFa
     add(project, "review", "item:ref(product):cascade note:text? reply:ref(review)?")
     expected = (
         "Not removing 'product': order.product, review.item refer to it; remove order, review "
-        "first, or take those fields out by hand"
+        "first, or take those fields out of the code and of [tool.robyn-config.entities] by "
+        "hand."
     )
     refused(project, expected)
     refused(project, expected, dry_run=True)

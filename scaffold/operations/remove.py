@@ -103,8 +103,8 @@ def _refuse_referred_to(config: ProjectConfig, name: EntityName) -> None:
     one = len(references) == 1
     raise UsageError(
         f"Not removing {name.module!r}: {fields} refer{'s' if one else ''} to it; remove "
-        f"{referrers} first, or take {'that field' if one else 'those fields'} out by hand "
-        "(the entity's code and its [tool.robyn-config.entities] entry)."
+        f"{referrers} first, or take {'that field' if one else 'those fields'} out of the "
+        "code and of [tool.robyn-config.entities] by hand."
     )
 
 
