@@ -380,12 +380,13 @@ def test_names_of_the_apps_own_modules_are_refused(
     assert tree_state(project) == before
 
 
+@pytest.mark.parametrize("stack_id", PAIRS)
 def test_references_to_an_entity_of_the_service_and_nullably_to_itself(
-    new_project: ProjectFactory,
+    new_project: ProjectFactory, stack_id: str
 ) -> None:
-    project = new_project("ddd-sqlalchemy-uv")
+    project = new_project(stack_id)
     add_entity(project=project, entity="customer")
-    order = "buyer:ref(customer)?:set-null customer:ref parent:ref(order)? total:decimal=0"
+    order = "customer:ref buyer:ref(customer)?:set-null parent:ref(order)? total:decimal=0"
     add_entity(project=project, entity="order", fields=order, allow_dirty=True)
     entities = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["robyn-config"]
     assert entities["entities"] == {"customer": "name:str", "order": order}

@@ -201,7 +201,7 @@ def test_a_reference_to_an_entity_that_is_not_there_is_a_problem(
 
     project = installed(new_project("ddd-sqlalchemy-uv"))
     add_entity(project=project, entity="customer")
-    order = "buyer:ref(customer)? customer:ref parent:ref(order)?"
+    order = "customer:ref buyer:ref(customer)? parent:ref(order)?"
     add_entity(project=project, entity="order", fields=order, allow_dirty=True)
     found = lines(run_doctor(project=project, runner=ToolFake()))
     assert "ok  fields of entity customer" in found and "ok  fields of entity order" in found
@@ -213,9 +213,9 @@ def test_a_reference_to_an_entity_that_is_not_there_is_a_problem(
         "'robyn-config add customer'"
     )
     assert problems(run_doctor(project=project, runner=ToolFake())) == [
-        "problem  fields of entity order: order.buyer refers to 'customer', which is not an "
-        f"entity of this service — {fix}",
         "problem  fields of entity order: order.customer refers to 'customer', which is not an "
+        f"entity of this service — {fix}",
+        "problem  fields of entity order: order.buyer refers to 'customer', which is not an "
         f"entity of this service — {fix}",
     ]
 
