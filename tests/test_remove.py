@@ -387,10 +387,11 @@ def test_another_entity_s_unreadable_entry_is_refused_naming_it(
     refused(project, "[tool.robyn-config.entities] order = 'product:reff'", "restore that entry")
 
 
+@pytest.mark.parametrize("cell", CELLS)
 def test_an_entity_referring_to_itself_is_removed_as_it_was_added(
-    new_project: ProjectFactory,
+    new_project: ProjectFactory, cell: str
 ) -> None:
-    project = new_project("mvc-sqlalchemy-uv")
+    project = new_project(cell)
     before = tree_state(project)
     add(project, "category", "name:str parent:ref(category)?:set-null")
     remove_entity(project=project, entity="category")
