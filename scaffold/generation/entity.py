@@ -28,7 +28,7 @@ from scaffold.generation.field_types import (
     list_fields,
 )
 from scaffold.generation.render import layers_for, render_layers, template_root
-from scaffold.matrix import Stack
+from scaffold.matrix import Orm, Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType, IdType, parse_entity_name
 from scaffold.project.layout import module_path, project_modules
@@ -42,6 +42,7 @@ __all__ = [
     "entity_context",
     "references",
     "render_entity",
+    "table_attributes",
 ]
 
 # Per field type, for `add`'s callers and checks (noxfile.py): a JSON sample that validates,
@@ -66,6 +67,26 @@ class Reference:
     nested_route: str
     handler: str  # the nested route's handler function: ``list_orders_of_buyer``
     key: KeyTypeSpec = KEY_TYPES[IdType.INT]  # the target's key type: the column's type
+
+
+# Attributes of pydantic's BaseModel that a field of the same name would replace.
+MODEL_ATTRIBUTES = frozenset(
+    {"json", "copy", "schema", "schema_json", "construct", "validate", "parse_obj"}
+    | {"parse_raw", "parse_file", "from_orm", "update_forward_refs"}
+)
+
+
+def model_attribute(field: Field) -> str:
+    """The field's attribute in request and response models: ``json_`` for ``json``."""
+    return f"{field.column}_" if field.column in MODEL_ATTRIBUTES else field.column
+
+
+def table_attributes(field: Field, orm: Orm) -> tuple[str, ...]:
+    """The attributes the field gives its table class: a Tortoise reference has two, the
+    relation (``customer``) and the column it fills (``customer_id``)."""
+    if field.target is not None and orm is Orm.TORTOISE:
+        return (field.name, field.column)
+    return (field.column,)
 
 
 def references(
@@ -186,6 +207,7 @@ def entity_context(
     }
     listed = list_fields(fields, specs, id_type)
     key = KEY_TYPES[id_type]
+    attributes = {field.name: model_attribute(field) for field in fields}
     return {
         "entity": entity,
         "fields": fields,
@@ -205,6 +227,10 @@ def entity_context(
             if field.default is not None
         },
         "unique_fields": [field for field in fields if field.unique],
+        # Each field's attribute in the request and response models, and whether any differs
+        # from its name on the wire.
+        "model_attributes": attributes,
+        "aliased": any(attributes[field.name] != field.column for field in fields),
         "references": found,
         "reference_of": {reference.field.name: reference for reference in found},
         "row_makers": row_makers(config, entity, fields),
