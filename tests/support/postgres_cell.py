@@ -7,16 +7,20 @@ start script (on an empty database) all use it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.matrix import Orm, Stack
+from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.entity_api import EntityApi
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.reporter import Reporter
 from tests.support.workflow import (
     ENTITY_TABLES,
+    GROWN_ENTITY,
     MATRIX_ENTITIES,
+    REFERENCE,
     RETIRED_TABLE,
     CellWorkflow,
     sqlite_tables,
@@ -29,6 +33,7 @@ __all__ = [
     "MIGRATION_TABLES",
     "expect_portable_migrations",
     "expect_reads_survive_a_restart",
+    "expect_reference_index",
     "expect_sqlite_tables",
     "expect_tables",
     "run_on_postgres",
@@ -48,7 +53,8 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
             stack,
             project,
             database_url=postgres.create_database(database),
-            test_database_url=postgres.create_database(f"{database}_tests"),
+            # Each run of the generated tests gets it anew, empty.
+            test_database=lambda: postgres.create_database(f"{database}_tests"),
             checks=False,
         )
         workflow.run()
@@ -58,6 +64,9 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
             session.error(f"PostgreSQL {database} still has {RETIRED_TABLE} after its removal")
         # The generated tests' server created its tables in TEST_DATABASE_URL.
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
+        # The filtered list of a reference is an index scan, as migrated and as created.
+        for indexed in (database, f"{database}_tests"):
+            expect_reference_index(session, postgres, indexed)
         expect_portable_migrations(session, project, stack)
         # The other way round: a revision generated against PostgreSQL applies on SQLite.
         workflow.commit("Before the tags")
@@ -74,18 +83,19 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
         workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
         expect_tables(session, postgres, f"{database}_start", migrated)
         # A restart closes every pooled connection under the running service.
+        grown = (GROWN_ENTITY, workflow.entities[GROWN_ENTITY])
         workflow.serve(
-            lambda base_url: expect_reads_survive_a_restart(session, postgres, base_url),
+            lambda base_url: expect_reads_survive_a_restart(session, postgres, base_url, grown),
             database_url=postgres.url(database),
         )
 
 
 def expect_reads_survive_a_restart(
-    reporter: Reporter, postgres: PostgresServer, base_url: str
+    reporter: Reporter, postgres: PostgresServer, base_url: str, entity: tuple[str, str]
 ) -> None:
-    """Reads succeed right after PostgreSQL restarts under the service: none is a 5xx."""
-    entity, fields = MATRIX_ENTITIES[0]
-    api = EntityApi(reporter, base_url, entity, fields)
+    """Reads of ``entity`` (name, --fields) succeed right after PostgreSQL restarts under the
+    service: none is a 5xx."""
+    api = EntityApi(reporter, base_url, *entity)
     # Reads first, so that the pool holds connections for the restart to close.
     for _ in range(3):
         api.expect("before the restart", 200, "GET", "?limit=5")
@@ -93,6 +103,43 @@ def expect_reads_survive_a_restart(
     reporter.log("PostgreSQL restarted under the running service")
     for attempt in range(5):
         api.expect(f"read {attempt + 1} after the restart", 200, "GET", "?limit=5")
+
+
+def expect_reference_index(reporter: Reporter, postgres: PostgresServer, database: str) -> None:
+    """The rows that refer to one row (``WHERE customer_id = $1``, what the reference's filter
+    and nested list select) are found through an index of the reference's column.
+
+    The tables are tiny, so sequential scans are switched off: what is left is an index scan
+    if an index on the column exists, and a sequential scan (at a prohibitive cost) if not.
+    """
+    _, child, reference = REFERENCE
+    fields = dict(MATRIX_ENTITIES)[child]
+    column = next(field.column for field in parse_fields(fields) if field.name == reference)
+    table = parse_entity_name(child).plural
+    definitions = postgres.psql(
+        f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '{table}'",
+        database=database,
+    )
+    # The column alone, or first: `CREATE INDEX ix_orders_customer_id ON public.orders USING
+    # btree (customer_id)`.
+    leading = re.compile(rf"USING \w+ \({column}[,)]")
+    indexes = [line.split("|", 1)[0] for line in definitions.splitlines() if leading.search(line)]
+    if not indexes:
+        reporter.error(f"{database}: no index of {table} leads with {column}:\n{definitions}")
+    # The generic plan: the one for any id, as a prepared statement of the service gets it.
+    plan = postgres.psql(
+        "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
+        f"PREPARE referrers(integer) AS SELECT * FROM {table} WHERE {column} = $1; "
+        "EXPLAIN EXECUTE referrers(1)",
+        database=database,
+    )
+    scans = re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", plan)
+    if not set(scans) & set(indexes):
+        reporter.error(
+            f"{database}: {table} WHERE {column} = $1 does not scan an index of {column} "
+            f"({', '.join(indexes)}):\n{plan}"
+        )
+    reporter.log(f"{database}: {table} WHERE {column} = $1 scans {', '.join(sorted(set(scans)))}")
 
 
 def expect_tables(
