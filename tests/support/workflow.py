@@ -43,11 +43,14 @@ __all__ = [
 
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
-# What every matrix cell adds (entity, --fields), in this order: a product with each modifier
-# and defaults (retired later), a customer with a unique email, and its orders, which refer
-# to it.
+# What every matrix cell adds (entity, --fields), in this order: a catalog item with each
+# modifier and defaults and a name of two words (retired later), a customer with a unique
+# email, and its orders, which refer to it.
 MATRIX_ENTITIES = (
-    ("product", "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0"),
+    (
+        "catalog-item",
+        "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0",
+    ),
     ("customer", "name:str email:str:unique"),
     ("order", "customer:ref total:decimal=0 note:text?"),
 )
@@ -58,8 +61,8 @@ REFERENCE = ("customer", "order", "customer")
 GROWN_ENTITY = "customer"
 GROWN_FIELDS = "phone:str? visits:int=0"
 # The entity the matrix removes after that (the migration then drops its table).
-RETIRED_ENTITY = "product"
-RETIRED_TABLE = "products"
+RETIRED_ENTITY = "catalog-item"
+RETIRED_TABLE = "catalog_items"
 # The tables of MATRIX_ENTITIES left in the end.
 ENTITY_TABLES = ("customers", "orders")
 # The generated project's default database: the one `make makemigration` diffs against.
