@@ -1,8 +1,10 @@
 """The suggested workflow for one stack-matrix cell, run the way an operator would run it.
 
-create, ``make install.dev``, check, tests with coverage, the migration bootstrap, serve,
-add the entities, check, makemigration, migrate, serve and exercise the entity API, the
-generated tests. The ``matrix`` nox sessions run it as is; ``postgres_cell`` builds on it.
+create, ``make install.dev``, check, tests with coverage, the migration bootstrap, serve;
+add the entities (a customer and its orders among them), check, makemigration, migrate, serve
+and exercise every entity's API and the reference's; add fields to the customer while rows
+refer to it, migrate, serve them; remove an entity and migrate its drop. The generated tests
+run after each step. The ``matrix`` nox sessions run it as is; ``postgres_cell`` builds on it.
 """
 
 from __future__ import annotations
