@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.matrix import Orm, Stack
-from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.entity_api import EntityApi
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.reporter import Reporter
 from tests.support.workflow import (
     ENTITY_TABLES,
     GROWN_ENTITY,
-    MATRIX_ENTITIES,
-    REFERENCE,
     RETIRED_TABLE,
     CellWorkflow,
+    reference_columns,
     sqlite_tables,
 )
 
@@ -31,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIGRATION_TABLES",
+    "expect_foreign_key",
     "expect_portable_migrations",
     "expect_reads_survive_a_restart",
     "expect_reference_index",
@@ -64,9 +63,11 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
             session.error(f"PostgreSQL {database} still has {RETIRED_TABLE} after its removal")
         # The generated tests' server created its tables in TEST_DATABASE_URL.
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
-        # The filtered list of a reference is an index scan, as migrated and as created.
-        for indexed in (database, f"{database}_tests"):
-            expect_reference_index(session, postgres, indexed)
+        # The reference is a foreign key, and its filtered list an index scan, as migrated
+        # and as the ORM creates the tables.
+        for schema in (database, f"{database}_tests"):
+            expect_foreign_key(session, postgres, schema)
+            expect_reference_index(session, postgres, schema)
         expect_portable_migrations(session, project, stack)
         # The other way round: a revision generated against PostgreSQL applies on SQLite.
         workflow.commit("Before the tags")
@@ -105,6 +106,26 @@ def expect_reads_survive_a_restart(
         api.expect(f"read {attempt + 1} after the restart", 200, "GET", "?limit=5")
 
 
+def expect_foreign_key(reporter: Reporter, postgres: PostgresServer, database: str) -> None:
+    """The reference's column is a foreign key to the referenced table's id, ON DELETE RESTRICT."""
+    table, column, target = reference_columns()
+    keys = postgres.psql(
+        "SELECT a.attname, c.confrelid::regclass, b.attname, c.confdeltype FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+        " JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = ANY (c.confkey)"
+        f" WHERE c.contype = 'f' AND c.conrelid = '{table}'::regclass",
+        database=database,
+    )
+    # confdeltype r: RESTRICT (a would be NO ACTION, c CASCADE, n SET NULL).
+    expected = f"{column}|{target}|id|r"
+    if expected not in keys.splitlines():
+        reporter.error(
+            f"{database}: {table}.{column} is not a foreign key to {target}.id ON DELETE "
+            f"RESTRICT; its foreign keys (column|table|column|action):\n{keys}"
+        )
+    reporter.log(f"{database}: {table}.{column} references {target}.id ON DELETE RESTRICT")
+
+
 def expect_reference_index(reporter: Reporter, postgres: PostgresServer, database: str) -> None:
     """The rows that refer to one row (``WHERE customer_id = $1``, what the reference's filter
     and nested list select) are found through an index of the reference's column.
@@ -112,10 +133,7 @@ def expect_reference_index(reporter: Reporter, postgres: PostgresServer, databas
     The tables are tiny, so sequential scans are switched off: what is left is an index scan
     if an index on the column exists, and a sequential scan (at a prohibitive cost) if not.
     """
-    _, child, reference = REFERENCE
-    fields = dict(MATRIX_ENTITIES)[child]
-    column = next(field.column for field in parse_fields(fields) if field.name == reference)
-    table = parse_entity_name(child).plural
+    table, column, _ = reference_columns()
     definitions = postgres.psql(
         f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '{table}'",
         database=database,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.matrix import PackageManager, Stack
+from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.entity_api import EntityApi
 from tests.support.index import index_url
 from tests.support.processes import (
@@ -40,6 +41,8 @@ __all__ = [
     "RETIRED_TABLE",
     "SQLITE_URL",
     "CellWorkflow",
+    "reference_columns",
+    "sqlite_foreign_keys",
     "sqlite_tables",
 ]
 
@@ -69,6 +72,23 @@ RETIRED_TABLE = "catalog_items"
 ENTITY_TABLES = ("customers", "orders")
 # The generated project's default database: the one `make makemigration` diffs against.
 SQLITE_URL = "sqlite:///./app.db"
+
+
+def reference_columns() -> tuple[str, str, str]:
+    """``REFERENCE`` as the database holds it: (referring table, its column, referenced table)."""
+    parent, child, reference = REFERENCE
+    fields = parse_fields(dict(MATRIX_ENTITIES)[child])
+    column = next(field.column for field in fields if field.name == reference)
+    return parse_entity_name(child).plural, column, parse_entity_name(parent).plural
+
+
+def sqlite_foreign_keys(path: Path, table: str) -> set[tuple[str, str, str, str]]:
+    """The foreign keys of ``table`` in the SQLite database at ``path``:
+    (column, referenced table, referenced column, ON DELETE action)."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+    # id, seq, table, from, to, on_update, on_delete, match
+    return {(str(row[3]), str(row[2]), str(row[4]), str(row[6])) for row in rows}
 
 
 def sqlite_tables(path: Path) -> set[str]:
@@ -234,6 +254,14 @@ class CellWorkflow:
         tables = sqlite_tables(self.project / "app.db")
         if RETIRED_TABLE in tables or not set(ENTITY_TABLES) <= tables:
             self.session.error(f"after removing {entity}, app.db holds {sorted(tables)}")
+        # After every migration so far (SQLite's table rebuilds among them), the reference
+        # is still a foreign key that restricts deletes.
+        table, column, target = reference_columns()
+        expected = (column, target, "id", "RESTRICT")
+        keys = sqlite_foreign_keys(self.project / "app.db", table)
+        if expected not in keys:
+            self.session.error(f"app.db's {table} lacks the foreign key {expected}: {keys}")
+        self.session.log(f"app.db: {table}.{column} references {target}.id ON DELETE RESTRICT")
         self.check()
 
     def reference_api(self, base_url: str) -> ReferenceApi:
