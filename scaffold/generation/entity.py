@@ -21,7 +21,7 @@ from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_d
 from scaffold.generation.render import layers_for, render_layers, template_root
 from scaffold.matrix import Stack
 from scaffold.project.config import ProjectConfig
-from scaffold.project.entities import EntityName, Field, FieldType
+from scaffold.project.entities import EntityName, Field, FieldType, parse_entity_name
 from scaffold.project.layout import module_path, project_modules
 
 __all__ = [
@@ -29,7 +29,9 @@ __all__ = [
     "SAMPLES",
     "UPDATED_SAMPLES",
     "EntityFiles",
+    "Reference",
     "entity_context",
+    "references",
     "render_entity",
 ]
 
@@ -42,6 +44,79 @@ UPDATED_SAMPLES: dict[FieldType, Any] = {
 INVALID_SAMPLES: dict[FieldType, Any] = {
     kind: spec.invalid_sample for kind, spec in FIELD_TYPES.items()
 }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference field of the entity, with the entity it refers to."""
+
+    field: Field
+    target: EntityName
+    # The referencing entity's list under a row of the target: ``/customers/:id/orders``, or
+    # ``/customers/:id/buyer-orders`` for a reference named unlike its target.
+    nested_route: str
+    handler: str  # the nested route's handler function: ``list_orders_of_buyer``
+
+
+def references(entity: EntityName, fields: tuple[Field, ...]) -> tuple[Reference, ...]:
+    """The reference fields of ``entity`` (a target of its own name is the entity itself)."""
+    found = []
+    for field in fields:
+        if field.target is None:
+            continue
+        target = entity if field.target == entity.module else parse_entity_name(field.target)
+        listed = entity.route.removeprefix("/")
+        if field.name != target.module:
+            listed = f"{field.name.replace('_', '-')}-{listed}"
+        found.append(
+            Reference(
+                field=field,
+                target=target,
+                nested_route=f"{target.route}/:id/{listed}",
+                handler=f"list_{entity.plural}_of_{field.name}",
+            )
+        )
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class RowMaker:
+    """How the generated tests make a row of an entity that a reference reaches: the fields a
+    POST of it must give (no default, not null), through the entity's own route."""
+
+    entity: EntityName
+    fields: tuple[Field, ...]  # the plain ones, unique or not
+    references: tuple[Field, ...]  # required references: a row of their target is made first
+
+
+def row_makers(
+    config: ProjectConfig, entity: EntityName, fields: tuple[Field, ...]
+) -> tuple[RowMaker, ...]:
+    """A maker for each entity the references of ``fields`` reach, through required ones too.
+
+    Required references form no cycle (each needs its target to exist first; a reference to
+    the entity itself is nullable), so following them ends.
+    """
+    makers: dict[str, RowMaker] = {}
+    waiting = [field.target for field in fields if field.target is not None]
+    while waiting:
+        module = waiting.pop()
+        if module in makers:
+            continue
+        own = module == entity.module
+        if not own and module not in config.entities:
+            continue  # refused before anything is rendered (operations/add.py)
+        target_fields = fields if own else config.entity_fields(module)
+        required = [
+            field for field in target_fields if not field.optional and field.default is None
+        ]
+        makers[module] = RowMaker(
+            entity=entity if own else parse_entity_name(module),
+            fields=tuple(field for field in required if field.target is None),
+            references=tuple(field for field in required if field.target is not None),
+        )
+        waiting += [field.target for field in required if field.target is not None]
+    return tuple(makers[module] for module in sorted(makers))
 
 
 @dataclass(frozen=True)
@@ -63,6 +138,7 @@ def entity_context(
         for key, path in config.add_paths.items()
     }
     listed = list_fields(fields)
+    found = references(entity, fields)
     return {
         "entity": entity,
         "fields": fields,
@@ -79,6 +155,11 @@ def entity_context(
             if field.default is not None
         },
         "unique_fields": [field for field in fields if field.unique],
+        "references": found,
+        "reference_of": {reference.field.name: reference for reference in found},
+        "row_makers": row_makers(config, entity, fields),
+        # The field-type rows of the entities the makers make, by type.
+        "all_field_types": FIELD_TYPES,
         # The list route's columns with their filter parsers, and the parsers to import.
         "list_fields": listed,
         "list_parsers": sorted({column.parser for column in listed if column.parser}),

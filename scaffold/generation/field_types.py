@@ -7,7 +7,7 @@ need as ``imports``; `add`'s samples (``SAMPLES`` in ``entity.py``) come from he
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -335,7 +335,7 @@ class EntityImports:
     tortoise: tuple[str, ...]
 
 
-def entity_imports(fields: Iterable[Field]) -> EntityImports:
+def entity_imports(fields: Collection[Field]) -> EntityImports:
     """The imports the types of ``fields`` need."""
     used = [FIELD_TYPES[kind] for kind in dict.fromkeys(field.type for field in fields)]
     annotations = {spec.annotation_import for spec in used} - {TIMESTAMP.annotation_import}
@@ -347,10 +347,11 @@ def entity_imports(fields: Iterable[Field]) -> EntityImports:
         field_default(field.default).python_import for field in fields if field.default is not None
     }
     contracts = {line for spec in used for line in spec.contract_imports()} | defaults
+    foreign_key = ["ForeignKey"] if any(field.type is FieldType.REF for field in fields) else []
     return EntityImports(
         annotations=tuple(sorted(line for line in annotations if line)),
         contracts=tuple(sorted(line for line in contracts if line)),
         fields_module=tuple(fields_module),
-        columns=tuple(dict.fromkeys(spec.column_class for spec in used)),
+        columns=tuple(dict.fromkeys([*(spec.column_class for spec in used), *foreign_key])),
         tortoise=tuple(sorted(line for line in generic | defaults if line)),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,14 +55,21 @@ def _taken_names(config: ProjectConfig) -> frozenset[str]:
     return frozenset(names)
 
 
-def _imported_names(config: ProjectConfig, fields: tuple[Field, ...]) -> frozenset[str]:
+def _imported_names(
+    config: ProjectConfig, name: EntityName, fields: tuple[Field, ...]
+) -> frozenset[str]:
     """Every name the entity's code imports, or that the files it lands in define.
 
     Rendered for a probe entity: an entity whose module or class is called like one of
     these names would shadow it (``decimal`` beside ``from decimal import Decimal``,
     ``Base`` beside the declarative base).
     """
-    probe = render_entity(config, parse_entity_name("probe"), fields)
+    # The entity's references to itself become the probe's.
+    probing = tuple(
+        dataclasses.replace(item, target="probe") if item.target == name.module else item
+        for item in fields
+    )
+    probe = render_entity(config, parse_entity_name("probe"), probing)
     sources = [c.decode("utf-8") for p, c in probe.files.items() if p.suffix == ".py"]
     sources += [*probe.snippets.values()]
     sources += [p.read_text(encoding="utf-8") for p in probe.snippets if p.is_file()]
@@ -127,7 +135,7 @@ def add_entity(
             f"The entity {name.module!r} already exists: {', '.join(existing)} "
             "would be overwritten."
         )
-    _refuse_shadowing(name, _imported_names(config, parsed_fields))
+    _refuse_shadowing(name, _imported_names(config, name, parsed_fields))
 
     sources = edited_sources(config, entity_edits(config, name, rendered), "add")
     new_files, operators_layout = tidy_sources(config, sources, rendered.files)
