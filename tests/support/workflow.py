@@ -171,7 +171,8 @@ class CellWorkflow:
         self.session.run(*create)
         self.make("install.dev")
         if self.checks:
-            self.make("check")
+            # `make check` is lint and the tests: the tests run once, with coverage.
+            self.make("lint")
             self.make("tests.coverage")
         self.make("makemigration", "MIGRATION_MESSAGE=init")
         self.migrate()
