@@ -85,7 +85,9 @@ class RowMaker:
     POST of it must give (no default, not null), through the entity's own route."""
 
     entity: EntityName
-    fields: tuple[Field, ...]  # the plain ones, unique or not
+    samples: dict[str, Any]  # column -> a JSON value, for the plain fields that are not unique
+    # column -> a Python expression of ``n`` with a new value for each n, for the unique ones
+    unique_samples: dict[str, str]
     references: tuple[Field, ...]  # required references: a row of their target is made first
 
 
@@ -110,9 +112,13 @@ def row_makers(
         required = [
             field for field in target_fields if not field.optional and field.default is None
         ]
+        plain = [field for field in required if field.target is None]
         makers[module] = RowMaker(
             entity=entity if own else parse_entity_name(module),
-            fields=tuple(field for field in required if field.target is None),
+            samples={f.column: FIELD_TYPES[f.type].sample for f in plain if not f.unique},
+            unique_samples={
+                f.column: str(FIELD_TYPES[f.type].unique_sample) for f in plain if f.unique
+            },
             references=tuple(field for field in required if field.target is not None),
         )
         waiting += [field.target for field in required if field.target is not None]
@@ -158,8 +164,6 @@ def entity_context(
         "references": found,
         "reference_of": {reference.field.name: reference for reference in found},
         "row_makers": row_makers(config, entity, fields),
-        # The field-type rows of the entities the makers make, by type.
-        "all_field_types": FIELD_TYPES,
         # The list route's columns with their filter parsers, and the parsers to import.
         "list_fields": listed,
         "list_parsers": sorted({column.parser for column in listed if column.parser}),
