@@ -76,10 +76,9 @@ class ReferenceApi:
         """A parent row's body whose unique field holds a value of its own (``label``)."""
         return {**self.parents.sample(), self.unique.column: f"{label}-{self.run}@example.test"}
 
-    def child_body(self, parent: dict[str, Any], amount: str, **extra: Any) -> dict[str, Any]:
+    def child_body(self, parent: dict[str, Any], amount: str) -> dict[str, Any]:
         """A child row of ``parent`` with ``amount`` in its decimal field."""
-        body = {**self.children.sample(), self.column: parent["id"], self.amount.column: amount}
-        return {**body, **extra}
+        return {**self.children.sample(), self.column: parent["id"], self.amount.column: amount}
 
     def ids(self, what: str, answer: dict[str, Any]) -> list[int]:
         """The ids of a list answer, in order; its envelope checked."""
