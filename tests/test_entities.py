@@ -295,3 +295,14 @@ def test_bad_references_are_refused(spec: str, fragments: list[str]) -> None:
     for fragment in fragments:
         assert fragment in caught.value.message
     assert "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize("name", ["date", "datetime", "type", "json", "copy", "schema", "id_"])
+def test_names_of_types_and_of_pydantic_attributes_are_valid_field_names(name: str) -> None:
+    assert parse_field(f"{name}:str").name == name
+
+
+@pytest.mark.parametrize("name", ["dt", "dict", "str", "metadata", "filter", "model_config"])
+def test_names_the_generated_code_uses_are_refused(name: str) -> None:
+    with pytest.raises(UsageError, match="would shadow a name"):
+        parse_field(f"{name}:str")

@@ -14,6 +14,7 @@ from scaffold.sources.edits import (
     AppendClass,
     EnsureAllEntry,
     EnsureImport,
+    EnsureModuleImport,
     EnsureRegisterCall,
     MergeSnippet,
     SourceEdit,
@@ -456,6 +457,49 @@ def test_merge_snippet_into_a_docstring_only_module() -> None:
         class Product:
             x = 1
         ''',
+    )
+
+
+def test_module_import_under_an_alias_goes_after_the_imports() -> None:
+    assert_edit(
+        """
+        \"\"\"Tables.\"\"\"
+
+        from sqlalchemy import String  # the column types
+        """,
+        [EnsureModuleImport("datetime", "dt")],
+        """
+        \"\"\"Tables.\"\"\"
+
+        from sqlalchemy import String  # the column types
+        import datetime as dt
+        """,
+    )
+
+
+def test_module_import_is_kept_once_and_a_plain_import_is_another_one() -> None:
+    assert_edit(
+        "import datetime as dt\n", [EnsureModuleImport("datetime", "dt")], "import datetime as dt\n"
+    )
+    assert_edit(
+        "import datetime\n",
+        [EnsureModuleImport("datetime", "dt")],
+        "import datetime\nimport datetime as dt\n",
+    )
+
+
+def test_a_snippet_imports_a_module_under_its_alias() -> None:
+    assert_edit(
+        "from sqlalchemy import String\n",
+        [MergeSnippet("import datetime as dt\n\n\nclass Event:\n    at: dt.date\n")],
+        """
+        from sqlalchemy import String
+        import datetime as dt
+
+
+        class Event:
+            at: dt.date
+        """,
     )
 
 

@@ -174,6 +174,22 @@ def test_unmerge_snippet_keeps_imports_another_class_uses() -> None:
     assert_edit(merged, [UnmergeSnippet(SNIPPET)], before)
 
 
+def test_unmerge_takes_out_a_module_import_nothing_else_uses() -> None:
+    snippet = "import datetime as dt\n\n\nclass Event:\n    at: dt.date\n"
+    before = "from sqlalchemy import String\n"
+    merged = apply_edits(before, [MergeSnippet(snippet)], FILENAME)
+    assert "import datetime as dt" in merged
+    assert_edit(merged, [UnmergeSnippet(snippet)], before)
+
+
+def test_unmerge_keeps_a_module_import_another_class_uses() -> None:
+    snippet = "import datetime as dt\n\n\nclass Event:\n    at: dt.date\n"
+    before = "import datetime as dt\n\n\nclass Order:\n    at: dt.datetime\n"
+    merged = apply_edits(before, [MergeSnippet(snippet)], FILENAME)
+    assert merged.count("import datetime as dt") == 1
+    assert_edit(merged, [UnmergeSnippet(snippet)], before)
+
+
 SHARED_SNIPPET = dedent(
     """
     class ConflictError(Exception):

@@ -58,6 +58,18 @@ class Reference:
     handler: str  # the nested route's handler function: ``list_orders_of_buyer``
 
 
+# Attributes of pydantic's BaseModel that a field of the same name would replace.
+MODEL_ATTRIBUTES = frozenset(
+    {"json", "copy", "schema", "schema_json", "construct", "validate", "parse_obj"}
+    | {"parse_raw", "parse_file", "from_orm", "update_forward_refs"}
+)
+
+
+def model_attribute(field: Field) -> str:
+    """The field's attribute in request and response models: ``json_`` for ``json``."""
+    return f"{field.column}_" if field.column in MODEL_ATTRIBUTES else field.column
+
+
 def references(entity: EntityName, fields: tuple[Field, ...]) -> tuple[Reference, ...]:
     """The reference fields of ``entity`` (a target of its own name is the entity itself)."""
     found = []
@@ -145,6 +157,7 @@ def entity_context(
     }
     listed = list_fields(fields)
     found = references(entity, fields)
+    attributes = {field.name: model_attribute(field) for field in fields}
     return {
         "entity": entity,
         "fields": fields,
@@ -161,6 +174,10 @@ def entity_context(
             if field.default is not None
         },
         "unique_fields": [field for field in fields if field.unique],
+        # Each field's attribute in the request and response models, and whether any differs
+        # from its name on the wire.
+        "model_attributes": attributes,
+        "aliased": any(attributes[field.name] != field.column for field in fields),
         "references": found,
         "reference_of": {reference.field.name: reference for reference in found},
         "row_makers": row_makers(config, entity, fields),

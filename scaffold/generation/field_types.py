@@ -171,10 +171,10 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             invalid_filter="yes",
         ),
         FieldType.DATE: FieldTypeSpec(
-            annotation="date",
-            annotation_import="from datetime import date",
-            request_type="date",
-            response_type="date",
+            annotation="dt.date",
+            annotation_import="import datetime as dt",
+            request_type="dt.date",
+            response_type="dt.date",
             column="Date",
             tortoise_field="DateField",
             sample="2024-05-17",
@@ -185,8 +185,8 @@ FIELD_TYPES: MappingProxyType[FieldType, FieldTypeSpec] = MappingProxyType(
             invalid_filter="2024-02-30",
         ),
         FieldType.DATETIME: FieldTypeSpec(
-            annotation="datetime",
-            annotation_import="from datetime import datetime",
+            annotation="dt.datetime",
+            annotation_import="import datetime as dt",
             request_type="UtcDatetime",
             response_type="UtcDatetime",
             column="DateTime(timezone=True)",
@@ -308,10 +308,8 @@ def field_default(value: DefaultValue) -> FieldDefault:
             f'Decimal("{value}")', "from decimal import Decimal", str(value), answered
         )
     if isinstance(value, date):
-        python = f"date({value.year}, {value.month}, {value.day})"
-        return FieldDefault(
-            python, "from datetime import date", value.isoformat(), value.isoformat()
-        )
+        python = f"dt.date({value.year}, {value.month}, {value.day})"
+        return FieldDefault(python, "import datetime as dt", value.isoformat(), value.isoformat())
     if isinstance(value, str):
         return FieldDefault(json.dumps(value), None, value, value)
     return FieldDefault(repr(value), None, default_text(value), value)

@@ -35,14 +35,15 @@ __all__ = [
 ]
 
 RESERVED_FIELDS = frozenset({"id", "created_at", "updated_at"})
-# Field names the generated code cannot carry: Python types it annotates with, attributes of
-# pydantic models, SQLAlchemy's declarative base and Tortoise models (a field named `filter`
-# would replace the ORM's own method).
+# Field names the generated code cannot carry: names it annotates with (dates and datetimes are
+# written `dt.date` and `dt.datetime`, so a field may be called `date`), attributes of
+# SQLAlchemy's declarative base and Tortoise models (a field named `filter` would replace the
+# ORM's own method). Fields named like a pydantic model's attribute (`json`) are written with
+# a trailing underscore in the request and response models, under their own name as alias.
 SHADOWING_FIELDS = frozenset(
     {
-        *("str", "int", "float", "bool", "dict", "list", "date", "datetime", "decimal", "uuid"),
-        *("copy", "json", "schema", "schema_json", "construct", "validate", "parse_obj"),
-        *("parse_raw", "parse_file", "from_orm", "update_forward_refs", "dict"),
+        *("str", "int", "float", "bool", "dict", "list", "decimal", "uuid"),
+        *("dt", "dict"),
         *("metadata", "registry"),
         *("pk", "all", "filter", "exclude", "get", "get_or_none", "first", "create", "save"),
         *("delete", "clone", "update_from_dict", "fetch_related", "refresh_from_db"),

@@ -20,11 +20,13 @@ __all__ = [
     "AppendClass",
     "EnsureAllEntry",
     "EnsureImport",
+    "EnsureModuleImport",
     "EnsureRegisterCall",
     "MergeSnippet",
     "RemoveAllEntry",
     "RemoveClass",
     "RemoveImport",
+    "RemoveModuleImport",
     "RemoveRegisterCall",
     "SourceEdit",
     "SourceShapeError",
@@ -337,6 +339,56 @@ class EnsureImport(SourceEdit):
         return module.with_changes(body=body)
 
 
+def _is_module_import(statement: cst.CSTNode, module: str, alias: str) -> bool:
+    node = _only(statement)
+    if not isinstance(node, cst.Import) or len(node.names) != 1:
+        return False
+    name = node.names[0]
+    written = cst.Module([]).code_for_node(name.name)
+    return written == module and name.asname is not None and _is_name(name.asname.name, alias)
+
+
+@dataclass(frozen=True)
+class EnsureModuleImport(SourceEdit):
+    """``import <module> as <alias>`` (``import datetime as dt``), after the other imports."""
+
+    module: str
+    alias: str
+
+    def inverse(self) -> SourceEdit:
+        return RemoveModuleImport(self.module, self.alias)
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        body = list(module.body)
+        if any(_is_module_import(statement, self.module, self.alias) for statement in body):
+            return module
+        statement = cst.parse_statement(f"import {self.module} as {self.alias}\n")
+        position = _after_imports(body)
+        if position and not _is_import(body[position - 1]):
+            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(position, statement)
+        return module.with_changes(body=body)
+
+
+@dataclass(frozen=True)
+class RemoveModuleImport(SourceEdit):
+    """``import <module> as <alias>`` taken out; with ``unless_used``, kept while it is used."""
+
+    module: str
+    alias: str
+    unless_used: bool = False
+
+    def apply(self, module: cst.Module, filename: str) -> cst.Module:
+        if self.unless_used and self.alias in _used_names(module):
+            return module
+        body = [
+            statement
+            for statement in module.body
+            if not _is_module_import(statement, self.module, self.alias)
+        ]
+        return module.with_changes(body=body)
+
+
 @dataclass(frozen=True)
 class EnsureRegisterCall(SourceEdit):
     """``<target>.register(app)`` as the last statement of the registry function."""
@@ -452,7 +504,8 @@ class AppendClass(SourceEdit):
 
 @dataclass(frozen=True)
 class MergeSnippet(SourceEdit):
-    """Merge a snippet module: its ``from`` imports are ensured, its classes appended."""
+    """Merge a snippet module: its imports are ensured (``from`` imports, and modules under an
+    alias), its classes appended."""
 
     source: str
 
@@ -468,8 +521,17 @@ class MergeSnippet(SourceEdit):
                 edits.append(AppendClass(statement.name.value, code))
                 continue
             node = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+            if isinstance(node, cst.Import) and all(name.asname for name in node.names):
+                for name in node.names:
+                    assert name.asname is not None and isinstance(name.asname.name, cst.Name)
+                    written = cst.Module([]).code_for_node(name.name)
+                    edits.append(EnsureModuleImport(written, name.asname.name.value))
+                continue
             if not isinstance(node, cst.ImportFrom) or isinstance(node.names, cst.ImportStar):
-                raise ValueError(f"Snippets hold only 'from' imports and classes, not: {statement}")
+                raise ValueError(
+                    f"Snippets hold only imports ('from', or a module under an alias) and "
+                    f"classes, not: {statement}"
+                )
             for alias in node.names:
                 edits.append(EnsureImport(_module_name(node), _alias_name(alias)))
         return edits
@@ -635,6 +697,10 @@ class UnmergeSnippet(SourceEdit):
         for edit in merged:
             if isinstance(edit, EnsureImport):
                 module = RemoveImport(edit.module, edit.name, unless_used=True).apply(
+                    module, filename
+                )
+            elif isinstance(edit, EnsureModuleImport):
+                module = RemoveModuleImport(edit.module, edit.alias, unless_used=True).apply(
                     module, filename
                 )
         return module
