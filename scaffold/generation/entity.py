@@ -19,7 +19,7 @@ from typing import Any
 
 from scaffold.generation.field_types import FIELD_TYPES, entity_imports, field_default, list_fields
 from scaffold.generation.render import layers_for, render_layers, template_root
-from scaffold.matrix import Stack
+from scaffold.matrix import Orm, Stack
 from scaffold.project.config import ProjectConfig
 from scaffold.project.entities import EntityName, Field, FieldType, parse_entity_name
 from scaffold.project.layout import module_path, project_modules
@@ -33,6 +33,7 @@ __all__ = [
     "entity_context",
     "references",
     "render_entity",
+    "table_attributes",
 ]
 
 # Per field type, for `add`'s callers and checks (noxfile.py): a JSON sample that validates,
@@ -68,6 +69,14 @@ MODEL_ATTRIBUTES = frozenset(
 def model_attribute(field: Field) -> str:
     """The field's attribute in request and response models: ``json_`` for ``json``."""
     return f"{field.column}_" if field.column in MODEL_ATTRIBUTES else field.column
+
+
+def table_attributes(field: Field, orm: Orm) -> tuple[str, ...]:
+    """The attributes the field gives its table class: a Tortoise reference has two, the
+    relation (``customer``) and the column it fills (``customer_id``)."""
+    if field.target is not None and orm is Orm.TORTOISE:
+        return (field.name, field.column)
+    return (field.column,)
 
 
 def references(entity: EntityName, fields: tuple[Field, ...]) -> tuple[Reference, ...]:

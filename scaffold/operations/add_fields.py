@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaffold.errors import UsageError
-from scaffold.generation.entity import EntityFiles, render_entity
+from scaffold.generation.entity import EntityFiles, render_entity, table_attributes
 
 # The entity commands' helpers for edited files, their layout and their diffs: add-fields
 # shows and lays out its changes exactly as add and remove do.
@@ -206,13 +206,14 @@ def _snippet_edits(
             raise SourceShapeError(
                 f"{shown} has no class {name!r} of the entity; restore it (or its name) first."
             )
-        held = sorted({item.name for item in added} & attributes)
+        new = tuple(name for item in added for name in table_attributes(item, config.stack.orm))
+        held = sorted(set(new) & attributes)
         if held:
             raise UsageError(
                 f"The class {name} in {shown} already has {_quoted(held)}; remove "
                 f"{'it' if len(held) == 1 else 'them'} there or choose other names."
             )
-        edits.append(EnsureClassFields(name, after, tuple(item.name for item in added)))
+        edits.append(EnsureClassFields(name, after, new))
     elif before is not None and before != after:
         # MVC's repository class depends on the unique fields only: when they change it is
         # generated again, unless the operator changed it since.

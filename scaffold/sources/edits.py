@@ -237,6 +237,19 @@ def _after_imports(body: Sequence[cst.BaseStatement]) -> int:
     return position
 
 
+def _with_import(
+    module: cst.Module,
+    body: list[cst.SimpleStatementLine | cst.BaseCompoundStatement],
+    statement: cst.SimpleStatementLine | cst.BaseCompoundStatement,
+) -> cst.Module:
+    """``module`` with the import ``statement`` after its imports (ruff sorts it later)."""
+    position = _after_imports(body)
+    if position and not _is_import(body[position - 1]):
+        statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+    body.insert(position, statement)
+    return module.with_changes(body=body)
+
+
 def _opening(sequence: cst.List | cst.Tuple) -> cst.BaseParenthesizableWhitespace:
     if isinstance(sequence, cst.List):
         return sequence.lbracket.whitespace_after
@@ -332,11 +345,7 @@ class EnsureImport(SourceEdit):
         self, module: cst.Module, body: list[cst.SimpleStatementLine | cst.BaseCompoundStatement]
     ) -> cst.Module:
         statement = cst.parse_statement(f"from {self.module} import {self.name}\n")
-        position = _after_imports(body)
-        if position and not _is_import(body[position - 1]):
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
-        body.insert(position, statement)
-        return module.with_changes(body=body)
+        return _with_import(module, body, statement)
 
 
 def _is_module_import(statement: cst.CSTNode, module: str, alias: str) -> bool:
@@ -363,11 +372,7 @@ class EnsureModuleImport(SourceEdit):
         if any(_is_module_import(statement, self.module, self.alias) for statement in body):
             return module
         statement = cst.parse_statement(f"import {self.module} as {self.alias}\n")
-        position = _after_imports(body)
-        if position and not _is_import(body[position - 1]):
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
-        body.insert(position, statement)
-        return module.with_changes(body=body)
+        return _with_import(module, body, statement)
 
 
 @dataclass(frozen=True)
