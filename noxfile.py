@@ -134,7 +134,7 @@ def runbook(session: nox.Session) -> None:
     session.run("robyn-config", "runbook", "run", "workflow", "--project", str(project), env=env)
 
 
-@nox.session(default=False, tags=["ci", "reliability"])
+@nox.session(default=False, tags=["ci", "reliability", "alone"])
 def reliability(session: nox.Session) -> None:
     """The generated service (one uv project per design x ORM, SQLite) under 30 s of load at
     64 connections, SIGTERM during load, hypothesis fuzzing and hostile requests."""

@@ -117,6 +117,23 @@ def test_remove_gives_back_the_tree_before_add_with_another_entity_present(
     assert {path for path in result.deleted if not path.exists()} == set(result.deleted)
 
 
+# References (to another entity and to itself) and field names of types and of pydantic's
+# attributes: the imports and shared classes they bring come out again too.
+REFERRING = "order:ref buyer:ref(order)?:set-null parent:ref(invoice)?:cascade date:date json:json?"
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_remove_of_an_entity_with_references_gives_back_the_tree_before_its_add(
+    new_project: ProjectFactory, cell: str
+) -> None:
+    project = prepared(new_project, cell)
+    add(project, "order", ORDER)
+    before = files(project)
+    add(project, "invoice", REFERRING)
+    remove_entity(project=project, entity="invoice")
+    assert files(project) == before
+
+
 UNIQUE_ORDER = "number:str:unique total:decimal"
 
 
