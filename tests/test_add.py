@@ -380,6 +380,36 @@ def test_names_of_the_apps_own_modules_are_refused(
     assert tree_state(project) == before
 
 
+@pytest.mark.parametrize("stack_id", PAIRS)
+def test_references_to_an_entity_of_the_service_and_nullably_to_itself(
+    new_project: ProjectFactory, stack_id: str
+) -> None:
+    project = new_project(stack_id)
+    add_entity(project=project, entity="customer")
+    order = "customer:ref buyer:ref(customer)?:set-null parent:ref(order)? total:decimal=0"
+    add_entity(project=project, entity="order", fields=order, allow_dirty=True)
+    entities = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["robyn-config"]
+    assert entities["entities"] == {"customer": "name:str", "order": order}
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ("customer:ref", "'customer', which is not an entity of this service"),
+        ("parent:ref(order)", "itself and is required"),
+    ],
+)
+def test_a_reference_add_cannot_resolve_is_refused(
+    new_project: ProjectFactory, fields: str, fragment: str
+) -> None:
+    project = new_project("mvc-tortoise-uv")
+    before = tree_state(project)
+    with pytest.raises(UsageError, match=fragment) as caught:
+        add_entity(project=project, entity="order", fields=fields)
+    assert caught.value.exit_code == 2
+    assert tree_state(project) == before
+
+
 def test_a_project_reached_through_a_symlink(new_project: ProjectFactory, tmp_path: Path) -> None:
     project = new_project("ddd-sqlalchemy-uv")
     link = tmp_path / "link"

@@ -234,6 +234,58 @@ def test_entity_already_present_in_an_uncommitted_add(project: Path) -> None:
     refused(project, "product", "--allow-dirty", fragments=("already exists",), cwd=project)
 
 
+def _with_customer(project: Path) -> Path:
+    assert run("add", "customer", cwd=project).returncode == 0
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add customer")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragments"),
+    [
+        # docs/design.md §3 add: a reference names an entity of this service.
+        (
+            "buyer:ref(client)",
+            ("'buyer'", "'client'", "not an entity of this service", "entities: customer"),
+        ),
+        ("supplier:ref", ("'supplier'", "not an entity", "'robyn-config add supplier'")),
+        # A module of the app is no entity either.
+        ("settings:ref(settings)", ("'settings'", "not an entity of this service")),
+        ("config:ref?", ("'config'", "not an entity of this service")),
+        # To itself only nullably: its first row has nothing to refer to.
+        ("parent:ref(order)", ("'parent'", "'order' itself", "'parent:ref(order)?'")),
+        ("parent:ref(order):cascade", ("'parent'", "itself", "'parent:ref(order)?:cascade'")),
+    ],
+)
+def test_a_reference_to_no_entity_of_the_service_is_refused(
+    project: Path, fields: str, fragments: tuple[str, ...]
+) -> None:
+    _with_customer(project)
+    refused(project, "order", "--fields", fields, fragments=fragments, cwd=project)
+
+
+def test_a_reference_in_a_project_without_entities_names_none(project: Path) -> None:
+    refused(
+        project,
+        "order",
+        "--fields",
+        "customer:ref",
+        fragments=("'customer'", "(entities: none yet)", "add it first"),
+        cwd=project,
+    )
+
+
+def test_help_names_the_reference_grammar(project: Path) -> None:
+    completed = assert_exit(run("add", "--help", cwd=project))
+    assert "'customer:ref' (or 'buyer:ref(customer)')" in " ".join(completed.stdout.split())
+
+
+def test_a_reference_is_refused_before_the_dirty_tree(project: Path) -> None:
+    (project / "notes.txt").write_text("uncommitted\n")
+    refused(project, "order", "--fields", "customer:ref", fragments=("not an entity",), cwd=project)
+
+
 @pytest.mark.parametrize(
     ("stack_id", "registry"),
     [

@@ -289,6 +289,116 @@ def test_bad_fields_are_refused(project: Path, fields: str, fragment: str) -> No
     refused(project, fragment, entity="product", fields=fields)
 
 
+# --- references (docs/design.md §3 add-fields) ---------------------------------------------
+
+
+def with_customer(project: Path) -> Path:
+    add_entity(project=project, entity="customer")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add customer")
+    return project
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ("maker:ref?", "Field 'maker' refers to 'maker', which is not an entity of this service"),
+        ("maker:ref(supplier)?", "add it first with 'robyn-config add supplier'"),
+        ("config:ref(settings)?", "'settings', which is not an entity of this service"),
+        ("customer:ref", "is a required reference, but the rows the table already holds"),
+        ("customer:ref:cascade", "make it nullable ('customer:ref?:cascade')"),
+        ("parent:ref(product)", "refers to 'product' itself and is required"),
+    ],
+)
+def test_a_reference_add_fields_cannot_add_is_refused(
+    project: Path, fields: str, fragment: str
+) -> None:
+    refused(with_customer(project), fragment, entity="product", fields=fields)
+
+
+def test_a_nullable_reference_to_another_entity_and_to_itself(project: Path) -> None:
+    with_customer(project)
+    fields = "customer:ref?:set-null parent:ref(product)?"
+    result = add_fields(project=project, entity="product", fields=fields)
+    assert [item.column for item in result.added] == ["customer_id", "parent_id"]
+    entities = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["robyn-config"]
+    assert entities["entities"]["product"] == f"{FIRST} {fields}"
+
+
+@pytest.mark.parametrize("stack_id", ["ddd-sqlalchemy-uv", "mvc-sqlalchemy-uv"])
+def test_a_new_reference_gives_what_add_gives_at_once(
+    new_project: ProjectFactory, stack_id: str, tmp_path: Path
+) -> None:
+    project = with_customer(new_project(stack_id))
+    add_entity(project=project, entity="product", fields=FIRST)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add product")
+    result = add_fields(project=project, entity="product", fields="maker:ref(customer)? note:text?")
+    assert TABLES[stack_id.split("-")[0]] in relative(project, result.modified)
+    once = with_customer(new_project(stack_id, destination=tmp_path / "at-once"))
+    add_entity(project=once, entity="product", fields=f"{FIRST} maker:ref(customer)? note:text?")
+    assert without_git(project) == without_git(once)
+    ruff_passes(project)
+
+
+@pytest.mark.parametrize(
+    ("first", "fields", "fragment"),
+    [
+        (
+            f"{FIRST} customer:ref?",
+            "customer_id:int?",
+            "Field 'customer_id' would clash with the column customer_id of the reference "
+            "'customer' that 'product' has",
+        ),
+        (
+            f"{FIRST} customer_id:int",
+            "customer:ref?",
+            "Field 'customer' is a reference whose column customer_id is the field "
+            "'customer_id' that 'product' has",
+        ),
+        (f"{FIRST} customer:ref?", "customer:ref?", "already has the field 'customer'"),
+    ],
+)
+def test_a_field_on_the_column_of_another_is_refused(
+    new_project: ProjectFactory, first: str, fields: str, fragment: str
+) -> None:
+    project = with_customer(new_project("ddd-sqlalchemy-uv"))
+    add_entity(project=project, entity="product", fields=first)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add product")
+    refused(project, fragment, entity="product", fields=fields)
+
+
+def test_a_table_class_that_already_has_the_reference_s_column_is_refused(project: Path) -> None:
+    with_customer(project)
+    table = project / TABLES["ddd"]
+    table.write_text(
+        table.read_text().replace(
+            "    created_at: Mapped",
+            "    customer_id: Mapped[int] = mapped_column(Integer)\n    created_at: Mapped",
+        )
+    )
+    git(project, "commit", "-q", "-am", "my own column")
+    refused(project, "already has 'customer_id'", entity="product", fields="customer:ref?")
+
+
+@pytest.mark.parametrize("stack_id", ["ddd-tortoise-uv", "mvc-tortoise-uv"])
+def test_a_reference_is_refused_in_a_tortoise_service(
+    new_project: ProjectFactory, stack_id: str
+) -> None:
+    # docs/decisions.md, "No new reference on a Tortoise table".
+    project = with_customer(with_product(new_project, stack_id))
+    message = refused(
+        project,
+        "Field 'customer' is a reference, which add-fields cannot add to an existing table "
+        "in a Tortoise service",
+        entity="product",
+        fields="phone:str? customer:ref?",
+    )
+    assert "ADD CONSTRAINT" in message and "SQLite" in message
+    add_fields(project=project, entity="product", fields="phone:str?")
+
+
 def test_a_dirty_tree_is_refused(project: Path) -> None:
     (project / "notes.txt").write_text("mine\n")
     refused(project, "uncommitted changes: notes.txt", entity="product", fields=NEW)

@@ -80,6 +80,8 @@ def test_invoke_from_the_checkout(project: Path) -> None:
         (("product", "--fields", "name:str?"), ("already has the field 'name'",)),
         (("product", "--fields", "stock:int"), ("give it a default or make it optional",)),
         (("product", "--fields", "sku:str?:unique=x"), ("unique and has a default",)),
+        (("product", "--fields", "customer:ref?"), ("'customer'", "not an entity of this service")),
+        (("product", "--fields", "parent:ref(product)"), ("'product' itself", "nullable")),
         (("product", "--fields"), ("--fields",)),
         (("product", "--colour"), ("--colour",)),
     ],
@@ -98,3 +100,4 @@ def test_a_dirty_tree_is_refused(project: Path) -> None:
 def test_help_names_the_grammar() -> None:
     completed = assert_exit(run("add-fields", "--help", cwd=REPO_ROOT))
     assert "name:type[?][:unique][:index][=default]" in completed.stdout
+    assert "(a reference, '?')" in " ".join(completed.stdout.split())

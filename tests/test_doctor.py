@@ -194,6 +194,48 @@ def test_an_unreadable_record_is_a_problem(new_project: ProjectFactory) -> None:
     assert found.endswith("— restore the record from git")
 
 
+def test_a_reference_to_an_entity_that_is_not_there_is_a_problem(
+    new_project: ProjectFactory,
+) -> None:
+    from scaffold.operations.add import add_entity
+
+    project = installed(new_project("ddd-sqlalchemy-uv"))
+    add_entity(project=project, entity="customer")
+    order = "customer:ref buyer:ref(customer)? parent:ref(order)?"
+    add_entity(project=project, entity="order", fields=order, allow_dirty=True)
+    found = lines(run_doctor(project=project, runner=ToolFake()))
+    assert "ok  fields of entity customer" in found and "ok  fields of entity order" in found
+    # The customer's entry taken out by hand: both references of order now point nowhere.
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('customer = "name:str"\n', ""))
+    fix = (
+        "restore the entry of customer in [tool.robyn-config.entities] from git, or "
+        "'robyn-config add customer'"
+    )
+    assert problems(run_doctor(project=project, runner=ToolFake())) == [
+        "problem  fields of entity order: order.customer refers to 'customer', which is not an "
+        f"entity of this service — {fix}",
+        "problem  fields of entity order: order.buyer refers to 'customer', which is not an "
+        f"entity of this service — {fix}",
+    ]
+
+
+def test_an_entity_entry_that_does_not_parse_is_a_problem(new_project: ProjectFactory) -> None:
+    from scaffold.operations.add import add_entity
+
+    project = installed(new_project("mvc-sqlalchemy-uv"))
+    add_entity(project=project, entity="product")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('product = "name:str"', 'product = "x:ref("')
+    )
+    assert problems(run_doctor(project=project, runner=ToolFake())) == [
+        "problem  fields of entity product: Unknown type 'ref(' for field 'x'; choose one of: "
+        "str text int float decimal bool date datetime uuid json ref (in "
+        "[tool.robyn-config.entities] product = 'x:ref(') — restore that entry from git"
+    ]
+
+
 def test_a_registered_module_that_is_missing(new_project: ProjectFactory) -> None:
     project = installed(new_project("ddd-sqlalchemy-uv"))
     registry = project / "src/app/presentation/__init__.py"

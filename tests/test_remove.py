@@ -367,6 +367,56 @@ def test_an_unreadable_entry_is_refused_naming_it(new_project: ProjectFactory) -
     )
 
 
+def test_an_entity_others_refer_to_is_refused_naming_them(new_project: ProjectFactory) -> None:
+    project = new_project("ddd-sqlalchemy-uv")
+    add(project)
+    add(project, "order", "product:ref quantity:int=1")
+    add(project, "review", "item:ref(product):cascade note:text? reply:ref(review)?")
+    expected = (
+        "Not removing 'product': order.product, review.item refer to it; remove order, review "
+        "first, or take those fields out of the code and of [tool.robyn-config.entities] by "
+        "hand."
+    )
+    refused(project, expected)
+    refused(project, expected, dry_run=True)
+    (project / "scratch.txt").write_text("untracked\n")
+    refused(project, expected, allow_dirty=False)  # the references come before the dirty tree
+    (project / "scratch.txt").unlink()
+    # Its own reference does not hold an entity back; once nothing else refers to it, it goes.
+    remove_entity(project=project, entity="review")
+    commit(project, "remove review")
+    refused(project, "Not removing 'product': order.product refers to it; remove order first")
+    remove_entity(project=project, entity="order")
+    commit(project, "remove order")
+    remove_entity(project=project, entity="product")
+
+
+def test_another_entity_s_unreadable_entry_is_refused_naming_it(
+    new_project: ProjectFactory,
+) -> None:
+    # Whether it refers to the entity cannot be told.
+    project = new_project("ddd-sqlalchemy-uv")
+    add(project)
+    add(project, "order", "quantity:int")
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"quantity:int"', '"product:reff"'))
+    commit(project, "a hand edit")
+    refused(project, "[tool.robyn-config.entities] order = 'product:reff'", "restore that entry")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_an_entity_referring_to_itself_is_removed_as_it_was_added(
+    new_project: ProjectFactory, cell: str
+) -> None:
+    project = new_project(cell)
+    before = tree_state(project)
+    add(project, "category", "name:str parent:ref(category)?:set-null")
+    remove_entity(project=project, entity="category")
+    commit(project, "remove category")
+    after = tree_state(project)
+    assert after["files"] == before["files"]
+
+
 def test_a_record_listing_a_file_remove_edits_is_refused(new_project: ProjectFactory) -> None:
     project = new_project("ddd-sqlalchemy-uv")
     add(project)

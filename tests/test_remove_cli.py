@@ -127,6 +127,18 @@ def test_an_entity_that_does_not_exist(project: Path) -> None:
     )
 
 
+def test_an_entity_another_refers_to(project: Path) -> None:
+    add_entity(project=project, entity="order", fields="product:ref")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "add order")
+    refused(
+        project,
+        "product",
+        "--force",
+        fragments=("Not removing 'product': order.product refers to it", "remove order first"),
+    )
+
+
 @pytest.mark.parametrize(
     ("entity", "fragment"),
     [("", "The entity name is empty"), ("9lives", "starts with a digit")],

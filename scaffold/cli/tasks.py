@@ -144,7 +144,8 @@ def _report_create(reporter: ConsoleReporter, result: CreateResult) -> None:
         "project": "The service's directory (default: the current directory).",
         "fields": "Fields as 'name:type[?][:unique][:index][=default] ...'; types: "
         + " ".join(member.value for member in FieldType)
-        + "; '?' makes a field optional (default: 'name:str').",
+        + "; '?' makes a field optional; 'customer:ref' (or 'buyer:ref(customer)') refers to "
+        "an entity of the service (default: 'name:str').",
         "allow-dirty": "Run even though the git work tree has uncommitted changes.",
         "dry-run": "Print the plan with unified diffs and write nothing.",
     },
@@ -187,7 +188,7 @@ def add(
         "entity": "An entity added before: order-item, order_item or OrderItem.",
         "project": "The service's directory (default: the current directory).",
         "fields": "The new fields, 'name:type[?][:unique][:index][=default] ...' (required); "
-        "each needs a default or '?', since the table may hold rows.",
+        "each needs a default or '?', since the table may hold rows (a reference, '?').",
         "allow-dirty": "Run even though the git work tree has uncommitted changes.",
         "dry-run": "Print the plan with unified diffs and write nothing.",
     },

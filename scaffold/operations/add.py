@@ -21,6 +21,7 @@ from scaffold.operations.entity_sources import (
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
 from scaffold.project.entity_files import record_content, record_path
+from scaffold.project.references import refuse_bad_targets
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
@@ -123,6 +124,8 @@ def add_entity(
     parsed_fields = parse_fields(fields)
     if name.module in config.entities:
         raise UsageError(f"The entity {name.module!r} already exists in {config.root}.")
+    # A reference names an entity of this service, or the new entity itself (nullably).
+    refuse_bad_targets(config, name.module, parsed_fields)
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
     rendered = render_entity(config, name, parsed_fields)

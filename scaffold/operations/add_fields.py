@@ -19,6 +19,7 @@ from pathlib import Path
 
 from scaffold.errors import UsageError
 from scaffold.generation.entity import EntityFiles, render_entity, table_attributes
+from scaffold.matrix import Orm
 
 # The entity commands' helpers for edited files, their layout and their diffs: add-fields
 # shows and lays out its changes exactly as add and remove do.
@@ -31,8 +32,9 @@ from scaffold.operations.entity_sources import (
     unified_diff,
 )
 from scaffold.project.config import ProjectConfig, load_project
-from scaffold.project.entities import EntityName, Field, parse_entity_name, parse_fields
+from scaffold.project.entities import EntityName, Field, FieldType, parse_entity_name, parse_fields
 from scaffold.project.entity_files import file_digest, read_record, record_path, updated_record
+from scaffold.project.references import refuse_bad_targets
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
@@ -98,6 +100,12 @@ def _refuse_without_a_value(item: Field) -> None:
             f"Field {item.name!r} is required and unique, but the rows the table already holds "
             f"have no value for it; make it optional ({optional!r})."
         )
+    if item.type is FieldType.REF:
+        # A reference has no default: which row each existing one refers to is not knowable.
+        raise UsageError(
+            f"Field {item.name!r} is a required reference, but the rows the table already "
+            f"holds refer to no row; make it nullable ({optional!r})."
+        )
     raise UsageError(
         f"Field {item.name!r} is required, but the rows the table already holds have no "
         f"value for it; give it a default or make it optional ({optional!r})."
@@ -105,7 +113,7 @@ def _refuse_without_a_value(item: Field) -> None:
 
 
 def _new_fields(
-    existing: tuple[Field, ...], entity: EntityName, spec: str | None
+    config: ProjectConfig, existing: tuple[Field, ...], entity: EntityName, spec: str | None
 ) -> tuple[Field, ...]:
     if spec is None or not spec.replace(",", " ").strip():
         raise UsageError(
@@ -119,9 +127,50 @@ def _new_fields(
             f"The entity {entity.module!r} already has the field{'s' if len(held) > 1 else ''} "
             f"{_quoted(held)}; add-fields only adds new ones."
         )
+    _refuse_column_clashes(existing, entity, added)
+    _refuse_references(config, entity, added)
     for item in added:
         _refuse_without_a_value(item)
     return added
+
+
+def _refuse_column_clashes(
+    existing: tuple[Field, ...], entity: EntityName, added: tuple[Field, ...]
+) -> None:
+    """A new field whose name or column is an existing field's column or name.
+
+    A reference's column is ``<name>_id``: ``customer:ref`` and ``customer_id:int`` would be
+    one column (and one request field) twice.
+    """
+    taken = {key: old for old in existing for key in (old.name, old.column)}
+    for item in added:
+        for key in dict.fromkeys((item.name, item.column)):
+            old = taken.get(key)
+            if old is None:
+                continue
+            if key == old.column != old.name:
+                raise UsageError(
+                    f"Field {item.name!r} would clash with the column {key} of the reference "
+                    f"{old.name!r} that {entity.module!r} has; choose another name."
+                )
+            raise UsageError(
+                f"Field {item.name!r} is a reference whose column {key} is the field "
+                f"{old.name!r} that {entity.module!r} has; choose another name."
+            )
+
+
+def _refuse_references(config: ProjectConfig, entity: EntityName, added: tuple[Field, ...]) -> None:
+    """A new reference names an entity of the service, in a stack that can migrate it."""
+    refs = [item for item in added if item.type is FieldType.REF]
+    if refs and config.stack.orm is Orm.TORTOISE:
+        # docs/decisions.md, "No new reference on a Tortoise table": Aerich 0.10.1 writes
+        # the new foreign key as ALTER TABLE ... ADD CONSTRAINT, which SQLite has not.
+        raise UsageError(
+            f"Field {refs[0].name!r} is a reference, which add-fields cannot add to an "
+            "existing table in a Tortoise service: Aerich writes its foreign key as "
+            "'ALTER TABLE ... ADD CONSTRAINT', which SQLite does not have."
+        )
+    refuse_bad_targets(config, entity.module, added)
 
 
 # --- the files add generated for the entity -------------------------------------------------
@@ -276,7 +325,7 @@ def add_fields(
     config = load_project(project)
     refuse_without_list_support(config)
     name, existing = _existing_entity(config, entity)
-    added = _new_fields(existing, name, fields)
+    added = _new_fields(config, existing, name, fields)
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
     combined = existing + added

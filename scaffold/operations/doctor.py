@@ -25,6 +25,7 @@ from scaffold.operations.migrations import AERICH_VERSIONS, NO_CHANGES
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entity_files import compare_files, read_record
 from scaffold.project.layout import APP_LAYOUT, REGISTRY_FUNCTION, SECTION, route_registry
+from scaffold.project.references import missing_targets
 from scaffold.reporting import Reporter, SilentReporter, shown
 from scaffold.tools import package_managers, processes
 from scaffold.tools.package_managers import project_environment, tool_command
@@ -432,6 +433,25 @@ def _entity_file_check(config: ProjectConfig, module: str) -> Check:
     return Check(name)
 
 
+def _entity_field_checks(config: ProjectConfig, module: str) -> list[Check]:
+    """The recorded fields of ``module`` parse, and each reference names an entity there."""
+    name = f"fields of entity {module}"
+    try:
+        missing = missing_targets(config, module)
+    except UsageError as error:
+        problem = error.message.removesuffix(".").removesuffix("; restore that entry from git")
+        return [Check(name, problem, "restore that entry from git")]
+    return [
+        Check(
+            name,
+            f"{reference} refers to {reference.target!r}, which is not an entity of this service",
+            f"restore the entry of {reference.target} in [tool.robyn-config.entities] from "
+            f"git, or 'robyn-config add {reference.target}'",
+        )
+        for reference in missing
+    ] or [Check(name)]
+
+
 def _checks(root: Path, runner: Runner, report: Reporter) -> Iterator[Check]:
     section = _raw_section(root)
     config_check = _config_check(section)
@@ -449,6 +469,7 @@ def _checks(root: Path, runner: Runner, report: Reporter) -> Iterator[Check]:
     yield from _route_checks(config)
     for module in sorted(config.entities):
         yield _entity_file_check(config, module)
+        yield from _entity_field_checks(config, module)
     try:
         yield _migrations_check(config, runner, report)
     except ScaffoldError as error:  # pragma: no cover - defensive: one line, not a traceback

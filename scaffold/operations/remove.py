@@ -3,7 +3,8 @@
 The entity's files go (those `add` recorded in ``.robyn-config/<module>.toml``, the record
 too); the edits `add` made to shared files are undone by syntax tree, and its entry leaves
 ``[tool.robyn-config.entities]``. A file the operator changed since `add` wrote it refuses
-the whole command unless ``--force`` (docs/design.md §3 remove).
+the whole command unless ``--force``; so does another entity's reference to it, naming the
+entity and its field (docs/design.md §3 remove).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from scaffold.operations.entity_sources import (
 from scaffold.project.config import ProjectConfig, load_project
 from scaffold.project.entities import EntityName, parse_entity_name
 from scaffold.project.entity_files import compare_files, file_digest, read_record, record_path
+from scaffold.project.references import references_to
 from scaffold.reporting import FileStatus, Reporter, SilentReporter
 from scaffold.safety.guard import refuse_dirty
 from scaffold.safety.transaction import Transaction, checkpoint
@@ -91,6 +93,21 @@ def _refuse_changed(
     )
 
 
+def _refuse_referred_to(config: ProjectConfig, name: EntityName) -> None:
+    """Other entities' references to the entity (its own do not count) refuse the remove."""
+    references = references_to(config, name.module)
+    if not references:
+        return
+    fields = ", ".join(str(reference) for reference in references)
+    referrers = ", ".join(dict.fromkeys(reference.entity for reference in references))
+    one = len(references) == 1
+    raise UsageError(
+        f"Not removing {name.module!r}: {fields} refer{'s' if one else ''} to it; remove "
+        f"{referrers} first, or take {'that field' if one else 'those fields'} out of the "
+        "code and of [tool.robyn-config.entities] by hand."
+    )
+
+
 def _bytecode(files: list[Path]) -> list[Path]:
     """The cached bytecode of the deleted modules (``__pycache__/<name>.*.pyc``).
 
@@ -152,8 +169,7 @@ def remove_entity(
             f"The entity {name.module!r} does not exist in {config.root}: "
             "[tool.robyn-config.entities] does not list it."
         )
-    # Relations between entities are not built yet. Once they are, an entity that others
-    # refer to is refused here (exit 2, naming them), before anything else is looked at.
+    _refuse_referred_to(config, name)
     if not dry_run:
         refuse_dirty(config.root, allow_dirty=allow_dirty)
     rendered = render_entity(config, name, config.entity_fields(name.module))
