@@ -7,6 +7,7 @@
 * ``postgres``: a throwaway PostgreSQL server on 127.0.0.1.
 * ``reporter``: the logging and failing a check needs (a ``nox.Session`` provides it).
 * ``entity_api``: the HTTP contract of one added entity, called as a client would.
+* ``reference_api``: the HTTP contract of a reference between two entities (customer, order).
 * ``workflow``: the suggested workflow of one stack-matrix cell (the ``matrix`` sessions).
 * ``postgres_cell``: that workflow on PostgreSQL, with its database checks (the ``pg`` sessions).
 * ``wrk``: load runs with wrk and their figures.

@@ -7,6 +7,7 @@ start script (on an empty database) all use it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +17,11 @@ from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.reporter import Reporter
 from tests.support.workflow import (
     ENTITY_TABLES,
-    MATRIX_ENTITIES,
+    GROWN_ENTITY,
     RETIRED_TABLE,
     UUID_KEY_CELL,
     CellWorkflow,
+    reference_columns,
     sqlite_tables,
 )
 
@@ -28,8 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIGRATION_TABLES",
+    "expect_foreign_key",
     "expect_portable_migrations",
     "expect_reads_survive_a_restart",
+    "expect_reference_index",
     "expect_sqlite_tables",
     "expect_tables",
     "run_on_postgres",
@@ -49,7 +53,8 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
             stack,
             project,
             database_url=postgres.create_database(database),
-            test_database_url=postgres.create_database(f"{database}_tests"),
+            # Each run of the generated tests gets it anew, empty.
+            test_database=lambda: postgres.create_database(f"{database}_tests"),
             checks=False,
         )
         workflow.run()
@@ -59,6 +64,11 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
             session.error(f"PostgreSQL {database} still has {RETIRED_TABLE} after its removal")
         # The generated tests' server created its tables in TEST_DATABASE_URL.
         expect_tables(session, postgres, f"{database}_tests", set(ENTITY_TABLES))
+        # The reference is a foreign key, and its filtered list an index scan, as migrated
+        # and as the ORM creates the tables.
+        for schema in (database, f"{database}_tests"):
+            expect_foreign_key(session, postgres, schema)
+            expect_reference_index(session, postgres, schema)
         expect_portable_migrations(session, project, stack)
         # The other way round: a revision generated against PostgreSQL applies on SQLite.
         workflow.commit("Before the tags")
@@ -75,18 +85,19 @@ def run_on_postgres(session: nox.Session, stack: Stack, project: Path) -> None:
         workflow.serve(workflow.exercise_entities, start_script=True, database_url=fresh)
         expect_tables(session, postgres, f"{database}_start", migrated)
         # A restart closes every pooled connection under the running service.
+        grown = (GROWN_ENTITY, workflow.entities[GROWN_ENTITY])
         workflow.serve(
-            lambda base_url: expect_reads_survive_a_restart(session, postgres, base_url),
+            lambda base_url: expect_reads_survive_a_restart(session, postgres, base_url, grown),
             database_url=postgres.url(database),
         )
 
 
 def expect_reads_survive_a_restart(
-    reporter: Reporter, postgres: PostgresServer, base_url: str
+    reporter: Reporter, postgres: PostgresServer, base_url: str, entity: tuple[str, str]
 ) -> None:
-    """Reads succeed right after PostgreSQL restarts under the service: none is a 5xx."""
-    entity, fields = MATRIX_ENTITIES[0]
-    api = EntityApi(reporter, base_url, entity, fields)
+    """Reads of ``entity`` (name, --fields) succeed right after PostgreSQL restarts under the
+    service: none is a 5xx."""
+    api = EntityApi(reporter, base_url, *entity)
     # Reads first, so that the pool holds connections for the restart to close.
     for _ in range(3):
         api.expect("before the restart", 200, "GET", "?limit=5")
@@ -94,6 +105,60 @@ def expect_reads_survive_a_restart(
     reporter.log("PostgreSQL restarted under the running service")
     for attempt in range(5):
         api.expect(f"read {attempt + 1} after the restart", 200, "GET", "?limit=5")
+
+
+def expect_foreign_key(reporter: Reporter, postgres: PostgresServer, database: str) -> None:
+    """The reference's column is a foreign key to the referenced table's id, ON DELETE RESTRICT."""
+    table, column, target = reference_columns()
+    keys = postgres.psql(
+        "SELECT a.attname, c.confrelid::regclass, b.attname, c.confdeltype FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)"
+        " JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = ANY (c.confkey)"
+        f" WHERE c.contype = 'f' AND c.conrelid = '{table}'::regclass",
+        database=database,
+    )
+    # confdeltype r: RESTRICT (a would be NO ACTION, c CASCADE, n SET NULL).
+    expected = f"{column}|{target}|id|r"
+    if expected not in keys.splitlines():
+        reporter.error(
+            f"{database}: {table}.{column} is not a foreign key to {target}.id ON DELETE "
+            f"RESTRICT; its foreign keys (column|table|column|action):\n{keys}"
+        )
+    reporter.log(f"{database}: {table}.{column} references {target}.id ON DELETE RESTRICT")
+
+
+def expect_reference_index(reporter: Reporter, postgres: PostgresServer, database: str) -> None:
+    """The rows that refer to one row (``WHERE customer_id = $1``, what the reference's filter
+    and nested list select) are found through an index of the reference's column.
+
+    The tables are tiny, so sequential scans are switched off: what is left is an index scan
+    if an index on the column exists, and a sequential scan (at a prohibitive cost) if not.
+    """
+    table, column, _ = reference_columns()
+    definitions = postgres.psql(
+        f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename = '{table}'",
+        database=database,
+    )
+    # The column alone, or first: `CREATE INDEX ix_orders_customer_id ON public.orders USING
+    # btree (customer_id)`.
+    leading = re.compile(rf"USING \w+ \({column}[,)]")
+    indexes = [line.split("|", 1)[0] for line in definitions.splitlines() if leading.search(line)]
+    if not indexes:
+        reporter.error(f"{database}: no index of {table} leads with {column}:\n{definitions}")
+    # The generic plan: the one for any id, as a prepared statement of the service gets it.
+    plan = postgres.psql(
+        "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
+        f"PREPARE referrers(integer) AS SELECT * FROM {table} WHERE {column} = $1; "
+        "EXPLAIN EXECUTE referrers(1)",
+        database=database,
+    )
+    scans = re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", plan)
+    if not set(scans) & set(indexes):
+        reporter.error(
+            f"{database}: {table} WHERE {column} = $1 does not scan an index of {column} "
+            f"({', '.join(indexes)}):\n{plan}"
+        )
+    reporter.log(f"{database}: {table} WHERE {column} = $1 scans {', '.join(sorted(set(scans)))}")
 
 
 def expect_tables(

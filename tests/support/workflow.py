@@ -1,8 +1,10 @@
 """The suggested workflow for one stack-matrix cell, run the way an operator would run it.
 
-create, ``make install.dev``, check, tests with coverage, the migration bootstrap, serve,
-add the entities, check, makemigration, migrate, serve and exercise the entity API, the
-generated tests. The ``matrix`` nox sessions run it as is; ``postgres_cell`` builds on it.
+create, ``make install.dev``, check, tests with coverage, the migration bootstrap, serve;
+add the entities (a customer and its orders among them), check, makemigration, migrate, serve
+and exercise every entity's API and the reference's; add fields to the customer while rows
+refer to it, migrate, serve them; remove an entity and migrate its drop. The generated tests
+run after each step. The ``matrix`` nox sessions run it as is; ``postgres_cell`` builds on it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffold.matrix import PackageManager, Stack
+from scaffold.project.entities import parse_entity_name, parse_fields
 from tests.support.entity_api import EntityApi
 from tests.support.index import index_url
 from tests.support.processes import (
@@ -25,39 +28,71 @@ from tests.support.processes import (
     wait_for_status,
 )
 from tests.support.project_env import path_without, project_tools_env
+from tests.support.reference_api import KeptRows, ReferenceApi
 
 if TYPE_CHECKING:
     import nox
 
 __all__ = [
     "ENTITY_TABLES",
+    "GROWN_ENTITY",
     "MATRIX_ENTITIES",
+    "REFERENCE",
     "RETIRED_TABLE",
     "SQLITE_URL",
     "UUID_KEY_CELL",
     "CellWorkflow",
+    "reference_columns",
+    "sqlite_foreign_keys",
     "sqlite_tables",
 ]
 
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 5.0
-# What every matrix cell adds (entity, --fields): one with typed fields, one with the default.
+# What every matrix cell adds (entity, --fields), in this order: a catalog item with each
+# modifier and defaults and a name of two words (retired later), a customer with a unique
+# email, and its orders, which refer to it.
 MATRIX_ENTITIES = (
-    ("product", "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0"),
-    ("order-item", ""),
+    (
+        "catalog-item",
+        "name:str sku:str:unique price:decimal=9.99 in_stock:bool=true stock:int:index=0",
+    ),
+    ("customer", "name:str email:str:unique"),
+    ("order", "customer:ref total:decimal=0 note:text?"),
 )
-# What the matrix then adds to the first entity while its table holds a row (add-fields).
-GROWN_FIELDS = "phone:str? reorder_level:int=5"
-# An entity the matrix adds, migrates and removes again (the migration then drops its table).
-RETIRED_ENTITY = ("coupon", "code:str:unique")
-RETIRED_TABLE = "coupons"
-# The tables of MATRIX_ENTITIES.
-ENTITY_TABLES = ("products", "order_items")
+# The reference among them: (the referenced entity, the referring one, its reference field).
+REFERENCE = ("customer", "order", "customer")
+# What the matrix then adds to the referenced entity while its table holds rows that others
+# refer to (add-fields): an optional field and one with a default.
+GROWN_ENTITY = "customer"
+GROWN_FIELDS = "phone:str? visits:int=0"
+# The entity the matrix removes after that (the migration then drops its table).
+RETIRED_ENTITY = "catalog-item"
+RETIRED_TABLE = "catalog_items"
+# The tables of MATRIX_ENTITIES left in the end.
+ENTITY_TABLES = ("customers", "orders")
 # The cell whose service is created with `--id-type uuid`: its entities have UUID keys (in
 # its pg session too), the other cells keep the default int keys.
 UUID_KEY_CELL = "mvc-tortoise-poetry"
 # The generated project's default database: the one `make makemigration` diffs against.
 SQLITE_URL = "sqlite:///./app.db"
+
+
+def reference_columns() -> tuple[str, str, str]:
+    """``REFERENCE`` as the database holds it: (referring table, its column, referenced table)."""
+    parent, child, reference = REFERENCE
+    fields = parse_fields(dict(MATRIX_ENTITIES)[child])
+    column = next(field.column for field in fields if field.name == reference)
+    return parse_entity_name(child).plural, column, parse_entity_name(parent).plural
+
+
+def sqlite_foreign_keys(path: Path, table: str) -> set[tuple[str, str, str, str]]:
+    """The foreign keys of ``table`` in the SQLite database at ``path``:
+    (column, referenced table, referenced column, ON DELETE action)."""
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        rows = connection.execute(f"PRAGMA foreign_key_list({table})").fetchall()
+    # id, seq, table, from, to, on_update, on_delete, match
+    return {(str(row[3]), str(row[2]), str(row[4]), str(row[6])) for row in rows}
 
 
 def sqlite_tables(path: Path) -> set[str]:
@@ -77,22 +112,27 @@ class CellWorkflow:
         project: Path,
         *,
         database_url: str | None = None,
-        test_database_url: str | None = None,
+        test_database: Callable[[], str] | None = None,
         checks: bool = True,
     ) -> None:
         """``database_url`` serves the app and receives the migrations (default: SQLite).
 
         Revisions are always generated on SQLite, as an operator does locally, and applied on
         SQLite first (Alembic diffs against it), then on ``database_url``.
-        ``test_database_url`` becomes the generated tests' ``TEST_DATABASE_URL``.
+        ``test_database`` makes an empty database for each run of the generated tests; its
+        URL becomes their ``TEST_DATABASE_URL`` (they create its tables themselves).
         ``checks=False`` skips lint and the coverage run, which do not depend on the database.
         """
         self.session = session
         self.stack = stack
         self.project = project
         self.database_url = database_url
-        self.test_database_url = test_database_url
+        self.test_database = test_database
         self.checks = checks
+        # The project's entities as it stands (entity -> its fields, as --fields spells them).
+        self.entities: dict[str, str] = {}
+        # The rows of the reference the first exercise leaves for the later steps.
+        self.kept: KeptRows | None = None
         self.port = free_port()
         # The generated project must use its own environment, never the nox session's.
         session_venv = str(session.virtualenv.location)
@@ -137,7 +177,8 @@ class CellWorkflow:
         self.session.run(*create)
         self.make("install.dev")
         if self.checks:
-            self.make("check")
+            # `make check` is lint and the tests: the tests run once, with coverage.
+            self.make("lint")
             self.make("tests.coverage")
         self.make("makemigration", "MIGRATION_MESSAGE=init")
         self.migrate()
@@ -146,14 +187,20 @@ class CellWorkflow:
         self.commit("Initial migration")
         for entity, fields in MATRIX_ENTITIES:
             self.add(entity, fields)
-        if self.checks:
-            self.make("check")
+        self.check()
         self.make("makemigration", "MIGRATION_MESSAGE=entities")
         self.migrate()
-        self.serve(self.exercise_entities)
-        self.grow_first_entity()
+        self.serve(self.exercise_and_keep)
+        self.grow_an_entity()
         self.retire_an_entity()
-        tests_env = {"TEST_DATABASE_URL": self.test_database_url} if self.test_database_url else {}
+
+    def check(self) -> None:
+        """After each step: ``make check`` (lint and the generated tests), or without
+        ``checks`` the generated tests alone, on a new ``test_database`` when there is one."""
+        if self.checks:
+            self.make("check")
+            return
+        tests_env = {"TEST_DATABASE_URL": self.test_database()} if self.test_database else {}
         self.make("tests", env=tests_env)
 
     def commit(self, message: str) -> None:
@@ -170,43 +217,43 @@ class CellWorkflow:
         """``robyn-config add ENTITY [--fields FIELDS]``, then commit it."""
         command = ["robyn-config", "add", entity, str(self.project)]
         self.session.run(*command, *(["--fields", fields] if fields else []))
+        self.entities[entity] = fields
         self.commit(f"Add {entity}")
 
-    def grow_first_entity(self) -> None:
-        """add-fields on the first entity while a row exists; the row gets the new defaults."""
+    def grow_an_entity(self) -> None:
+        """add-fields on the referenced entity while rows exist, a referrer among them.
+
+        The kept rows answer the new fields' defaults (null for the optional one), still refer
+        to each other and are still protected from deletion; the grown contract passes.
+        """
         self.commit("Migrate the entities")
-        entity, fields = MATRIX_ENTITIES[0]
-        kept: list[dict[str, object]] = []
-        self.serve(
-            lambda base_url: kept.append(EntityApi(self.session, base_url, entity, fields).keep())
-        )
+        kept = self.kept
+        if kept is None:
+            self.session.error("the entities' exercise kept no rows to grow the table with")
+        entity, added = GROWN_ENTITY, GROWN_FIELDS
         command = ["robyn-config", "add-fields", entity, str(self.project)]
-        self.session.run(*command, "--fields", GROWN_FIELDS)
+        self.session.run(*command, "--fields", added)
+        self.entities[entity] = f"{self.entities[entity]} {added}"
         self.commit(f"Add fields to {entity}")
-        if self.checks:
-            self.make("check")
+        self.check()
         self.make("makemigration", "MIGRATION_MESSAGE=grow")
         self.migrate()
-        grown = f"{fields} {GROWN_FIELDS}"
 
         def check_grown(base_url: str) -> None:
-            api = EntityApi(self.session, base_url, entity, grown)
-            api.expect_defaults(kept[0], GROWN_FIELDS)
-            # It holds the samples' unique values, which the full exercise posts again.
-            api.expect("delete the kept item", 204, "DELETE", f"/{kept[0]['id']}")
-            api.exercise()
+            EntityApi(self.session, base_url, entity, self.entities[entity]).expect_defaults(
+                kept.parent, added
+            )
+            self.reference_api(base_url).expect_kept(kept)
+            self.exercise_entities(base_url)
 
         self.serve(check_grown)
 
     def retire_an_entity(self) -> None:
-        """add, migrate, then remove an entity and migrate its drop; the others still serve."""
+        """remove an entity and migrate the drop of its table; the others' tables stay."""
         self.commit("Migrate the new fields")
-        entity, fields = RETIRED_ENTITY
-        self.add(entity, fields)
-        self.make("makemigration", f"MIGRATION_MESSAGE=add_{entity}")
-        self.migrate()
-        self.commit(f"Migrate {entity}")
+        entity = RETIRED_ENTITY
         self.session.run("robyn-config", "remove", entity, str(self.project))
+        del self.entities[entity]
         self.commit(f"Remove {entity}")
         self.make("makemigration", f"MIGRATION_MESSAGE=remove_{entity}")
         self.migrate()
@@ -214,13 +261,45 @@ class CellWorkflow:
         tables = sqlite_tables(self.project / "app.db")
         if RETIRED_TABLE in tables or not set(ENTITY_TABLES) <= tables:
             self.session.error(f"after removing {entity}, app.db holds {sorted(tables)}")
-        if self.checks:
-            self.make("check")
+        # After every migration so far (SQLite's table rebuilds among them), the reference
+        # is still a foreign key that restricts deletes.
+        table, column, target = reference_columns()
+        expected = (column, target, "id", "RESTRICT")
+        keys = sqlite_foreign_keys(self.project / "app.db", table)
+        if expected not in keys:
+            self.session.error(f"app.db's {table} lacks the foreign key {expected}: {keys}")
+        self.session.log(f"app.db: {table}.{column} references {target}.id ON DELETE RESTRICT")
+        self.check()
 
-    def exercise_entities(self, base_url: str) -> None:
-        """The entity API of every entity in ``MATRIX_ENTITIES`` on the server at ``base_url``."""
-        for entity, fields in MATRIX_ENTITIES:
-            EntityApi(self.session, base_url, entity, fields).exercise()
+    def reference_api(self, base_url: str) -> ReferenceApi:
+        """The reference of ``REFERENCE`` between the project's entities as they stand."""
+        parent, child, field = REFERENCE
+        return ReferenceApi(
+            self.session,
+            base_url,
+            (parent, self.entities[parent]),
+            (child, self.entities[child]),
+            field,
+            id_type="uuid" if self.stack.id == UUID_KEY_CELL else "int",
+        )
+
+    def exercise_entities(self, base_url: str) -> KeptRows:
+        """Every entity's API on the server at ``base_url``, then the reference's contract.
+
+        The referring entity's own contract runs with two rows of the referenced one; the
+        reference's leaves one referenced row with its referrer, which this answers.
+        """
+        child = REFERENCE[1]
+        for entity, fields in self.entities.items():
+            if entity != child:
+                EntityApi(self.session, base_url, entity, fields).exercise()
+        references = self.reference_api(base_url)
+        references.exercise_referrers()
+        return references.exercise()
+
+    def exercise_and_keep(self, base_url: str) -> None:
+        """``exercise_entities``, keeping its rows for the later steps."""
+        self.kept = self.exercise_entities(base_url)
 
     def serve(
         self,
