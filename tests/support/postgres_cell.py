@@ -146,10 +146,12 @@ def expect_reference_index(reporter: Reporter, postgres: PostgresServer, databas
     if not indexes:
         reporter.error(f"{database}: no index of {table} leads with {column}:\n{definitions}")
     # The generic plan: the one for any id, as a prepared statement of the service gets it.
+    # The parameter takes the column's type (integer or uuid); with a generic plan its value
+    # (NULL here) does not shape the plan.
     plan = postgres.psql(
         "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; "
-        f"PREPARE referrers(integer) AS SELECT * FROM {table} WHERE {column} = $1; "
-        "EXPLAIN EXECUTE referrers(1)",
+        f"PREPARE referrers AS SELECT * FROM {table} WHERE {column} = $1; "
+        "EXPLAIN EXECUTE referrers(NULL)",
         database=database,
     )
     scans = re.findall(r"(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:using|on) (\w+)", plan)
