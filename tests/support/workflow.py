@@ -251,6 +251,12 @@ class CellWorkflow:
     def retire_an_entity(self) -> None:
         """remove an entity and migrate the drop of its table; the others' tables stay."""
         self.commit("Migrate the new fields")
+        # The referenced entity cannot go while another refers to it: exit 2, nothing written.
+        referenced = REFERENCE[0]
+        self.session.run("robyn-config", "remove", referenced, str(self.project), success_codes=[2])
+        status = ["git", "-C", str(self.project), "status", "--porcelain"]
+        if self.session.run(*status, silent=True, external=True):
+            self.session.error(f"the refused remove of {referenced} changed the work tree")
         entity = RETIRED_ENTITY
         self.session.run("robyn-config", "remove", entity, str(self.project))
         del self.entities[entity]
